@@ -1,0 +1,189 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/bgsync/bgsync/change"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// Applier writes source transactions to one PostgreSQL target.
+type Applier struct {
+	cfg        Config
+	conn       *pgx.Conn
+	checkpoint change.Position
+	tables     map[change.Table]*targetTable // by source table
+	prepared   map[string]string             // SQL → prepared statement name
+	ckptSQL    string
+}
+
+// Result describes one Apply call.
+type Result struct {
+	// Position is the highest source position now covered (applied or
+	// skipped as already applied): safe to acknowledge.
+	Position change.Position
+	// Applied and Skipped count source transactions.
+	Applied, Skipped int
+	// Rows applied by operation.
+	Inserted, Updated, Deleted, Truncated int
+	// Missing counts updates and deletes that found no target row.
+	Missing int
+	// LastCommitTime is the source commit time of the last applied txn.
+	LastCommitTime time.Time
+}
+
+// Open connects, creates bgsync's schema objects if needed, tags the
+// session with the replication origin, and loads the checkpoint.
+func Open(ctx context.Context, cfg Config) (*Applier, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	pc, err := pgx.ParseConfig(cfg.DSN)
+	if err != nil {
+		return nil, errors.New("apply: invalid target connection string")
+	}
+	conn, err := pgx.ConnectConfig(ctx, pc)
+	if err != nil {
+		return nil, &TargetError{Op: fmt.Sprintf("connect to target %s:%d", pc.Host, pc.Port), Err: err}
+	}
+	a := &Applier{
+		cfg:      cfg,
+		conn:     conn,
+		tables:   map[change.Table]*targetTable{},
+		prepared: map[string]string{},
+	}
+	if err := a.init(ctx); err != nil {
+		a.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *Applier) init(ctx context.Context) error {
+	for _, s := range SchemaSQL(a.cfg.Schema) {
+		if _, err := a.conn.Exec(ctx, s); err != nil {
+			return &TargetError{Op: "create bgsync schema objects", Err: err}
+		}
+	}
+	if a.cfg.Origin != "" {
+		_, err := a.conn.Exec(ctx, `SELECT pg_replication_origin_create($1)
+			WHERE NOT EXISTS (SELECT 1 FROM pg_replication_origin WHERE roname = $1)`, a.cfg.Origin)
+		if err != nil {
+			return &TargetError{Op: "create replication origin " + a.cfg.Origin, Err: err}
+		}
+		if _, err := a.conn.Exec(ctx, `SELECT pg_replication_origin_session_setup($1)`, a.cfg.Origin); err != nil {
+			return &TargetError{Op: "use replication origin " + a.cfg.Origin, Err: err}
+		}
+	}
+	var pos *string
+	err := a.conn.QueryRow(ctx, `SELECT source_position::text FROM `+quoteIdent(a.cfg.Schema)+
+		`.checkpoints WHERE direction = $1`, a.cfg.Direction).Scan(&pos)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return &TargetError{Op: "read checkpoint", Err: err}
+	}
+	if pos != nil {
+		v, err := strconv.ParseUint(*pos, 10, 64)
+		if err != nil {
+			return fmt.Errorf("checkpoint of %s: bad position %q", a.cfg.Direction, *pos)
+		}
+		a.checkpoint = change.Position(v)
+	}
+	a.ckptSQL = `INSERT INTO ` + quoteIdent(a.cfg.Schema) + `.checkpoints AS c
+	(direction, source_position, source_position_text, source_commit_time, kafka_offset, txns_applied, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, now())
+ON CONFLICT (direction) DO UPDATE SET source_position = EXCLUDED.source_position,
+	source_position_text = EXCLUDED.source_position_text, source_commit_time = EXCLUDED.source_commit_time,
+	kafka_offset = EXCLUDED.kafka_offset, txns_applied = c.txns_applied + EXCLUDED.txns_applied,
+	updated_at = now()`
+	return nil
+}
+
+// Checkpoint is the highest source position durably applied.
+func (a *Applier) Checkpoint() change.Position { return a.checkpoint }
+
+// Close ends the session; an open target transaction is rolled back.
+func (a *Applier) Close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = a.conn.Close(ctx)
+}
+
+// Apply applies txns, in order, in one target transaction with the
+// checkpoint. kafkaOffset is the offset of the last message of the last
+// transaction, stored for diagnosis.
+func (a *Applier) Apply(ctx context.Context, txns []*change.Txn, kafkaOffset int64) (Result, error) {
+	res := Result{Position: a.checkpoint}
+	todo := txns[:0:0]
+	for _, t := range txns {
+		if t.Position <= a.checkpoint || t.Position <= res.Position {
+			res.Skipped++
+			continue
+		}
+		todo = append(todo, t)
+		res.Position = t.Position
+	}
+	if len(todo) == 0 {
+		return res, nil
+	}
+	p := &plan{}
+	for _, t := range todo {
+		if err := a.planTxn(ctx, p, t); err != nil {
+			return res, err
+		}
+	}
+	last := todo[len(todo)-1]
+	if err := a.prepareAll(ctx, p); err != nil {
+		return res, err
+	}
+	if err := a.execute(ctx, p, last, len(todo), kafkaOffset, &res); err != nil {
+		return res, err
+	}
+	a.checkpoint = res.Position
+	res.Applied = len(todo)
+	res.LastCommitTime = last.CommitTime
+	return res, nil
+}
+
+// TargetError is a failure talking to the target. Retryable: the pipeline
+// reopens the applier and replays from the checkpoint.
+type TargetError struct {
+	Op  string
+	Err error
+}
+
+func (e *TargetError) Error() string   { return e.Op + ": " + e.Err.Error() }
+func (e *TargetError) Unwrap() error   { return e.Err }
+func (e *TargetError) Retryable() bool { return true }
+
+// ApplyError is a statement the target rejected, with what it was applying.
+type ApplyError struct {
+	Table    change.Table
+	Op       change.Op
+	Key      string
+	Position change.Position
+	Err      error
+}
+
+func (e *ApplyError) Error() string {
+	return fmt.Sprintf("apply %s to %s key %s (source position %s): %v", e.Op, e.Table, e.Key, e.Position, e.Err)
+}
+func (e *ApplyError) Unwrap() error { return e.Err }
+
+// Retryable: a constraint or data error will fail again the same way, but
+// the supervisor still retries with backoff so a fixed target resumes.
+func (e *ApplyError) Retryable() bool {
+	var pe *pgconn.PgError
+	if errors.As(e.Err, &pe) {
+		switch pe.Code[:2] {
+		case "22", "23", "42":
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,53 @@
+package postgres
+
+import (
+	"errors"
+	"log/slog"
+)
+
+// Config configures one Applier.
+type Config struct {
+	// DSN of the target database.
+	DSN string
+	// Schema is bgsync's own schema on the target (checkpoints live there).
+	Schema string
+	// Direction names the stream being applied, e.g. "blue-to-green"; it is
+	// the checkpoint's key.
+	Direction string
+	// Origin, when set, tags the session with this replication origin for
+	// loop prevention. It is created if missing.
+	Origin string
+	// Tables maps source tables to target tables; a source table not in the
+	// map is applied to the table of the same name.
+	Tables map[string]string
+	// PipelineStatements caps the statements sent in one round trip
+	// (default 2000).
+	PipelineStatements int
+	Logger             *slog.Logger
+}
+
+// Validate reports a missing setting.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.DSN == "" {
+		errs = append(errs, errors.New("apply: DSN is empty"))
+	}
+	if c.Schema == "" {
+		errs = append(errs, errors.New("apply: schema is empty"))
+	}
+	if c.Direction == "" {
+		errs = append(errs, errors.New("apply: direction is empty"))
+	}
+	return errors.Join(errs...)
+}
+
+func (c *Config) withDefaults() Config {
+	out := *c
+	if out.PipelineStatements <= 0 {
+		out.PipelineStatements = 2000
+	}
+	if out.Logger == nil {
+		out.Logger = slog.New(slog.DiscardHandler)
+	}
+	return out
+}
