@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -77,6 +78,10 @@ func (a *Applier) execute(ctx context.Context, p *plan, last *change.Txn, ntxns 
 			}
 		}
 		if err != nil {
+			// The failing statement is the first without a result.
+			if k := len(results); k < len(idx) && idx[k] >= 0 && isStatementError(err) {
+				return a.stmtError(&p.stmts[idx[k]], err)
+			}
 			return &TargetError{Op: "apply transaction group ending at " + last.Position.String(), Err: err}
 		}
 		if len(results) != len(idx) {
@@ -118,4 +123,11 @@ func (a *Applier) stmtError(s *stmt, err error) error {
 		key = keyString(tt, s.first)
 	}
 	return &ApplyError{Table: s.first.Table, Op: s.op, Key: key, Position: s.pos, Err: err}
+}
+
+// isStatementError tells a server's rejection of a statement from a lost
+// connection.
+func isStatementError(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe)
 }

@@ -65,7 +65,7 @@ var errNoTable = errors.New("table does not exist")
 func loadTable(ctx context.Context, conn *pgx.Conn, t change.Table) (*targetTable, error) {
 	rows, err := conn.Query(ctx, `
 SELECT a.attname, format_type(a.atttypid, a.atttypmod),
-       coalesce(array_position(i.indkey::int2[], a.attnum), 0)
+       coalesce(array_position(i.indkey::int2[], a.attnum) - array_lower(i.indkey::int2[], 1) + 1, 0)
 FROM pg_attribute a
 LEFT JOIN pg_index i ON i.indrelid = a.attrelid AND i.indisprimary
 WHERE a.attrelid = to_regclass(quote_ident($1) || '.' || quote_ident($2))

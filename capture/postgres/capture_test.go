@@ -2,6 +2,8 @@ package postgres_test
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -114,9 +116,11 @@ func TestCaptureStreamsAndFilters(t *testing.T) {
 
 	// 3. A transaction written under a bgsync replication origin is dropped;
 	// the next ordinary one arrives.
+	origin := fmt.Sprintf("bgsync_test_%d_%d", os.Getpid(), time.Now().UnixNano())
+	t.Cleanup(func() { testenv.Exec(t, db, `SELECT pg_replication_origin_drop('`+origin+`')`) })
 	testenv.Exec(t, db,
-		`SELECT pg_replication_origin_create('bgsync_from_green')`,
-		`SELECT pg_replication_origin_session_setup('bgsync_from_green')`,
+		`SELECT pg_replication_origin_create('`+origin+`')`,
+		`SELECT pg_replication_origin_session_setup('`+origin+`')`,
 		`INSERT INTO items VALUES (7000, 'echo', 0)`,
 		`SELECT pg_replication_origin_session_reset()`,
 		`INSERT INTO items VALUES (7001, 'app', 0)`,
