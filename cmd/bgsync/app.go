@@ -1,0 +1,81 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+
+	"github.com/bgsync/bgsync/internal/config"
+	"github.com/bgsync/bgsync/internal/logging"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// app is what every command needs: the config, resolved DSNs, a logger.
+type app struct {
+	cfg *config.Config
+	dsn map[config.Side]string
+	log *slog.Logger
+}
+
+var (
+	scrubMu  sync.Mutex
+	scrubber = logging.NewScrubber(nil)
+)
+
+// scrubAll removes every known password from text printed at exit.
+func scrubAll(s string) string {
+	scrubMu.Lock()
+	defer scrubMu.Unlock()
+	return scrubber.Scrub(s)
+}
+
+// load reads and validates the config, resolves the DSNs of the sides the
+// directions use, and builds the logger.
+func load(path string, stderr io.Writer) (*app, error) {
+	cfg, err := config.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	a := &app{cfg: cfg, dsn: map[config.Side]string{}}
+	var secrets []string
+	for _, side := range []config.Side{config.Blue, config.Green} {
+		dsn, err := cfg.DSNFor(side)
+		if err != nil {
+			return nil, withCode(exitUsage, fmt.Errorf("%s: %w", side, err))
+		}
+		a.dsn[side] = dsn
+		if pc, err := pgconn.ParseConfig(dsn); err == nil && pc.Password != "" {
+			secrets = append(secrets, pc.Password)
+		}
+	}
+	scrubMu.Lock()
+	scrubber = logging.NewScrubber(secrets)
+	scrubMu.Unlock()
+	a.log, err = logging.New(stderr, cfg.Log.Format, cfg.Log.Level, secrets)
+	if err != nil {
+		return nil, withCode(exitUsage, err)
+	}
+	return a, nil
+}
+
+// sides returns (source, target) pairs of the enabled directions.
+func (a *app) directions() [][2]config.Side {
+	var out [][2]config.Side
+	for _, s := range []config.Side{config.Blue, config.Green} {
+		if a.cfg.Directions.From(s) {
+			out = append(out, [2]config.Side{s, s.Other()})
+		}
+	}
+	return out
+}
+
+func directionName(src, dst config.Side) string { return string(src) + "-to-" + string(dst) }
+
+// originName is the replication origin of the applier writing into dst;
+// captures skip every origin starting with originPrefix.
+func (a *app) originName(src, dst config.Side) string {
+	return a.originPrefix() + "from_" + string(src)
+}
+
+func (a *app) originPrefix() string { return a.cfg.Name + "_" }

@@ -1,0 +1,176 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+
+	applypg "github.com/bgsync/bgsync/apply/postgres"
+	capturepg "github.com/bgsync/bgsync/capture/postgres"
+	"github.com/bgsync/bgsync/internal/config"
+	"github.com/bgsync/bgsync/internal/pipeline"
+	"github.com/bgsync/bgsync/transport"
+	"github.com/spf13/cobra"
+)
+
+func newRunCmd(g *globalFlags) *cobra.Command {
+	var progress time.Duration
+	cmd := &cobra.Command{
+		Use:   "run",
+		Short: "Stream changes between blue and green until SIGTERM",
+		Long: `run streams every configured direction: it captures committed transactions
+from the source's logical replication slot, carries them through Kafka (the
+embedded broker unless kafka.brokers names a cluster) and applies them to the
+target atomically and in commit order. The source slot is acknowledged only up
+to what the target has durably applied, so a crash, a database restart or the
+loss of Kafka's data loses nothing.
+
+Each direction is supervised on its own: on an error it restarts with backoff
+from the target's checkpoint. Every --progress interval a "progress" log line
+reports rows applied, rows/s, lag and the checkpoint. SIGTERM or SIGINT stops
+the streams cleanly (exit 0); work in flight is re-sent on the next start.
+
+Run "bgsync setup" first.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			a, err := load(g.config, cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM, syscall.SIGINT)
+			defer stop()
+			return a.run(ctx, progress)
+		},
+	}
+	cmd.Flags().DurationVar(&progress, "progress", 5*time.Second, "interval of the progress log line (0 = off)")
+	return cmd
+}
+
+func (a *app) run(ctx context.Context, progress time.Duration) error {
+	if err := a.preflight(ctx); err != nil {
+		return withCode(exitUsage, err)
+	}
+	brokers := a.cfg.Kafka.Brokers.Addrs()
+	if a.cfg.Kafka.Brokers.Embedded() {
+		dir := filepath.Join(a.cfg.StateDir, "kafka")
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return withCode(exitUsage, fmt.Errorf("state dir: %w", err))
+		}
+		b, err := transport.StartEmbedded(transport.EmbeddedOptions{Dir: dir, Port: a.cfg.Kafka.Embedded.Port, Logger: a.log})
+		if err != nil {
+			return fmt.Errorf("start embedded broker in %s: %w", dir, err)
+		}
+		defer b.Close()
+		brokers = b.Addrs()
+		a.log.Info("embedded broker started", "addrs", fmt.Sprint(brokers), "dir", dir)
+	}
+	var dirs []*pipeline.Direction
+	for _, d := range a.directions() {
+		dirs = append(dirs, pipeline.New(a.directionConfig(d[0], d[1], brokers)))
+	}
+	var wg sync.WaitGroup
+	for _, d := range dirs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_ = d.Run(ctx) // returns nil on cancel; failures are retried inside
+		}()
+	}
+	if progress > 0 {
+		go a.reportProgress(ctx, dirs, progress)
+	}
+	<-ctx.Done()
+	a.log.Info("shutting down")
+	wg.Wait()
+	for _, d := range dirs {
+		s := d.Stats()
+		a.log.Info("stopped", "direction", s.Direction, "rows_applied", s.Rows(), "txns_applied", s.AppliedTxns,
+			"checkpoint", s.Checkpoint, "restarts", s.Restarts)
+	}
+	return nil
+}
+
+func (a *app) directionConfig(src, dst config.Side, brokers []string) pipeline.Config {
+	name := directionName(src, dst)
+	return pipeline.Config{
+		Name: name,
+		Capture: capturepg.Config{
+			DSN:              a.dsn[src],
+			Slot:             a.cfg.SlotName(src),
+			Publication:      a.cfg.PublicationName(),
+			SkipOriginPrefix: a.originPrefix(),
+			WorkMem:          "64MB",
+		},
+		Apply: applypg.Config{
+			DSN:       a.dsn[dst],
+			Schema:    a.cfg.Name,
+			Direction: name,
+			Origin:    a.originName(src, dst),
+			Logger:    a.log.With("direction", name),
+		},
+		Brokers:   brokers,
+		Topic:     a.cfg.TopicName(src),
+		BatchRows: a.cfg.Apply.BatchRows,
+		Logger:    a.log,
+	}
+}
+
+// preflight fails fast, with exit code 2, when setup has not been run or a
+// side cannot be reached.
+func (a *app) preflight(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	for _, d := range a.directions() {
+		src := d[0]
+		conn, err := a.connect(ctx, src)
+		if err != nil {
+			return err
+		}
+		var ok bool
+		err = conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1)`, a.cfg.SlotName(src)).Scan(&ok)
+		conn.Close(ctx)
+		if err != nil {
+			return fmt.Errorf("%s: read replication slots: %w", src, err)
+		}
+		if !ok {
+			return fmt.Errorf("%s: replication slot %s does not exist; run bgsync setup first", src, a.cfg.SlotName(src))
+		}
+		tconn, err := a.connect(ctx, d[1])
+		if err != nil {
+			return err
+		}
+		tconn.Close(ctx)
+	}
+	return nil
+}
+
+func (a *app) reportProgress(ctx context.Context, dirs []*pipeline.Direction, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	last := map[string]uint64{}
+	lastAt := time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			secs := now.Sub(lastAt).Seconds()
+			lastAt = now
+			for _, d := range dirs {
+				s := d.Stats()
+				rows := s.Rows()
+				rate := float64(rows-last[s.Direction]) / secs
+				last[s.Direction] = rows
+				a.log.Info("progress", "direction", s.Direction, "state", string(s.State),
+					"rows_applied", rows, "rows_per_sec", int64(rate), "txns_applied", s.AppliedTxns,
+					"lag_ms", s.Lag.Milliseconds(), "lag_p50_ms", s.LagP50.Milliseconds(), "lag_p99_ms", s.LagP99.Milliseconds(),
+					"checkpoint", s.Checkpoint, "restarts", s.Restarts, "last_error", s.LastError)
+			}
+		}
+	}
+}

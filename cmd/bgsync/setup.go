@@ -1,0 +1,130 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	applypg "github.com/bgsync/bgsync/apply/postgres"
+	capturepg "github.com/bgsync/bgsync/capture/postgres"
+	"github.com/bgsync/bgsync/internal/config"
+	"github.com/jackc/pgx/v5"
+	"github.com/spf13/cobra"
+)
+
+func newSetupCmd(g *globalFlags) *cobra.Command {
+	var dryRun bool
+	cmd := &cobra.Command{
+		Use:   "setup",
+		Short: "Check prerequisites and create the slot, publication and bgsync's schema",
+		Long: `setup checks, on every side a configured direction uses, what bgsync needs
+(wal_level=logical, free replication slots, the REPLICATION privilege, a primary
+key on every synced table, the target tables) and reports every problem with how
+to fix it. Then it creates the publication and the logical replication slot on
+each source and bgsync's own schema on each target. It is idempotent.
+
+--dry-run prints the SQL it would run and changes nothing.
+Exit code 2 when a prerequisite is not met or a database cannot be reached.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			a, err := load(g.config, cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			ctx, cancel := context.WithTimeout(cmd.Context(), 2*time.Minute)
+			defer cancel()
+			return withCode(exitUsage, a.setup(ctx, cmd.OutOrStdout(), dryRun))
+		},
+	}
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the SQL and change nothing")
+	return cmd
+}
+
+// connect opens an ordinary connection to side, with an error that names
+// the side and never the password.
+func (a *app) connect(ctx context.Context, side config.Side) (*pgx.Conn, error) {
+	pc, err := pgx.ParseConfig(a.dsn[side])
+	if err != nil {
+		return nil, fmt.Errorf("%s: invalid connection string", side)
+	}
+	conn, err := pgx.ConnectConfig(ctx, pc)
+	if err != nil {
+		return nil, fmt.Errorf("%s: cannot connect to %s:%d as %s: %s", side, pc.Host, pc.Port, pc.User, scrubAll(err.Error()))
+	}
+	return conn, nil
+}
+
+func (a *app) setup(ctx context.Context, out io.Writer, dryRun bool) error {
+	conns := map[config.Side]*pgx.Conn{}
+	defer func() {
+		for _, c := range conns {
+			c.Close(context.Background())
+		}
+	}()
+	var errs []error
+	for _, side := range []config.Side{config.Blue, config.Green} {
+		c, err := a.connect(ctx, side)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		conns[side] = c
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	tables := a.cfg.Tables()
+	// Check everything first, on every side, and report it all at once.
+	for _, d := range a.directions() {
+		src, dst := d[0], d[1]
+		if err := capturepg.Check(ctx, conns[src], a.captureSetup(src)); err != nil {
+			errs = append(errs, err)
+		}
+		if err := applypg.CheckTargets(ctx, conns[dst], tables); err != nil {
+			errs = append(errs, fmt.Errorf("%s (target): %w", dst, err))
+		}
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	for _, d := range a.directions() {
+		src, dst := d[0], d[1]
+		sqls, err := capturepg.SetupSQL(ctx, conns[src], a.captureSetup(src))
+		if err != nil {
+			return err
+		}
+		if dryRun {
+			fmt.Fprintf(out, "-- %s (source of %s)\n", src, directionName(src, dst))
+			for _, s := range sqls {
+				fmt.Fprintf(out, "%s;\n", s)
+			}
+			fmt.Fprintf(out, "-- %s (target of %s)\n", dst, directionName(src, dst))
+			for _, s := range applypg.SchemaSQL(a.cfg.Name) {
+				fmt.Fprintf(out, "%s;\n", s)
+			}
+			continue
+		}
+		if err := capturepg.Setup(ctx, conns[src], a.captureSetup(src)); err != nil {
+			return err
+		}
+		for _, s := range applypg.SchemaSQL(a.cfg.Name) {
+			if _, err := conns[dst].Exec(ctx, s); err != nil {
+				return fmt.Errorf("%s: %s: %w", dst, s, err)
+			}
+		}
+		fmt.Fprintf(out, "%s: publication %s and slot %s ready; %s: schema %s ready\n",
+			src, a.cfg.PublicationName(), a.cfg.SlotName(src), dst, a.cfg.Name)
+	}
+	return nil
+}
+
+func (a *app) captureSetup(side config.Side) capturepg.SetupOptions {
+	return capturepg.SetupOptions{
+		Side:        string(side),
+		Slot:        a.cfg.SlotName(side),
+		Publication: a.cfg.PublicationName(),
+		Tables:      a.cfg.Tables(),
+	}
+}

@@ -1,0 +1,82 @@
+package pipeline
+
+import (
+	"sort"
+	"sync"
+	"time"
+)
+
+// State of a direction.
+type State string
+
+const (
+	StateStarting State = "starting"
+	StateRunning  State = "running"
+	StateRetrying State = "retrying"
+	StateStopped  State = "stopped"
+)
+
+// Stats is a snapshot of a direction.
+type Stats struct {
+	Direction      string
+	State          State
+	LastError      string
+	Restarts       int
+	Captured       uint64 // source transactions read
+	CapturedRows   uint64
+	EchoDropped    uint64 // transactions dropped as bgsync's own writes
+	AppliedTxns    uint64
+	SkippedTxns    uint64 // already applied (replay)
+	Inserted       uint64
+	Updated        uint64
+	Deleted        uint64
+	Truncated      uint64
+	Missing        uint64
+	Checkpoint     string
+	LastCommit     time.Time     // source commit time of the last applied txn
+	Lag            time.Duration // now - LastCommit at the last apply (same clock as the source host in tests)
+	LagP50, LagP99 time.Duration
+}
+
+// Rows is the number of row changes applied.
+func (s Stats) Rows() uint64 { return s.Inserted + s.Updated + s.Deleted }
+
+type statsBox struct {
+	mu   sync.Mutex
+	s    Stats
+	lags []time.Duration // recent per-transaction lags, ring
+	next int
+}
+
+const lagWindow = 4096
+
+func (b *statsBox) update(f func(*Stats)) {
+	b.mu.Lock()
+	f(&b.s)
+	b.mu.Unlock()
+}
+
+func (b *statsBox) addLag(d time.Duration) {
+	b.mu.Lock()
+	if len(b.lags) < lagWindow {
+		b.lags = append(b.lags, d)
+	} else {
+		b.lags[b.next] = d
+		b.next = (b.next + 1) % lagWindow
+	}
+	b.s.Lag = d
+	b.mu.Unlock()
+}
+
+func (b *statsBox) get() Stats {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	s := b.s
+	if n := len(b.lags); n > 0 {
+		l := append([]time.Duration(nil), b.lags...)
+		sort.Slice(l, func(i, j int) bool { return l[i] < l[j] })
+		s.LagP50 = l[n*50/100]
+		s.LagP99 = l[min(n-1, n*99/100)]
+	}
+	return s
+}
