@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -96,11 +98,16 @@ func (c *Capture) Run(ctx context.Context, out chan<- *change.Txn) error {
 			}
 			nextStatus = time.Now().Add(c.cfg.StatusInterval)
 		}
-		rctx, cancel := context.WithDeadline(ctx, nextStatus)
-		raw, err := conn.ReceiveMessage(rctx)
-		cancel()
+		// A read deadline on the socket, not a context per message: pgconn
+		// arms a watcher for every call made with a cancellable context,
+		// which costs more than decoding the message. The deadline bounds
+		// how long a cancelled ctx goes unnoticed.
+		if err := conn.Conn().SetReadDeadline(nextStatus); err != nil {
+			return &SourceError{Op: "set read deadline", Err: err}
+		}
+		raw, err := conn.ReceiveMessage(context.Background())
 		if err != nil {
-			if pgconn.Timeout(err) && ctx.Err() == nil {
+			if isTimeout(err) && ctx.Err() == nil {
 				continue
 			}
 			if ctx.Err() != nil {
@@ -200,3 +207,7 @@ func redactErr(err error) error {
 	return err
 }
 
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, os.ErrDeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) || pgconn.Timeout(err)
+}

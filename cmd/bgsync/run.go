@@ -20,6 +20,8 @@ import (
 
 func newRunCmd(g *globalFlags) *cobra.Command {
 	var progress time.Duration
+	var pprofAddr string
+	var drainTimeout time.Duration
 	cmd := &cobra.Command{
 		Use:   "run",
 		Short: "Stream changes between blue and green until SIGTERM",
@@ -32,8 +34,11 @@ loss of Kafka's data loses nothing.
 
 Each direction is supervised on its own: on an error it restarts with backoff
 from the target's checkpoint. Every --progress interval a "progress" log line
-reports rows applied, rows/s, lag and the checkpoint. SIGTERM or SIGINT stops
-the streams cleanly (exit 0); work in flight is re-sent on the next start.
+reports rows applied, rows/s, lag and the checkpoint. SIGTERM or SIGINT drains:
+bgsync stops reading the sources, applies everything already read, moves each
+slot to the applied position and exits 0. If that takes longer than
+--drain-timeout it stops at once; work in flight is then re-sent on the next
+start and nothing is lost.
 
 Run "bgsync setup" first.`,
 		Args: noArgs,
@@ -44,14 +49,20 @@ Run "bgsync setup" first.`,
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM, syscall.SIGINT)
 			defer stop()
-			return a.run(ctx, progress)
+			if pprofAddr != "" {
+				startPprof(pprofAddr, a.log)
+			}
+			return a.run(ctx, progress, drainTimeout)
 		},
 	}
 	cmd.Flags().DurationVar(&progress, "progress", 5*time.Second, "interval of the progress log line (0 = off)")
+	cmd.Flags().DurationVar(&drainTimeout, "drain-timeout", 30*time.Second, "on SIGTERM, how long to finish applying what was already read")
+	cmd.Flags().StringVar(&pprofAddr, "pprof", "", "serve Go profiling endpoints on this address (e.g. 127.0.0.1:6060)")
+	_ = cmd.Flags().MarkHidden("pprof")
 	return cmd
 }
 
-func (a *app) run(ctx context.Context, progress time.Duration) error {
+func (a *app) run(ctx context.Context, progress, drainTimeout time.Duration) error {
 	if err := a.preflight(ctx); err != nil {
 		return withCode(exitUsage, err)
 	}
@@ -73,20 +84,35 @@ func (a *app) run(ctx context.Context, progress time.Duration) error {
 	for _, d := range a.directions() {
 		dirs = append(dirs, pipeline.New(a.directionConfig(d[0], d[1], brokers)))
 	}
+	// The directions run under their own context: a signal first asks them
+	// to drain, and only cancels them if the drain takes too long.
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
 	var wg sync.WaitGroup
 	for _, d := range dirs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_ = d.Run(ctx) // returns nil on cancel; failures are retried inside
+			_ = d.Run(runCtx) // returns nil when drained or cancelled; failures are retried inside
 		}()
 	}
 	if progress > 0 {
-		go a.reportProgress(ctx, dirs, progress)
+		go a.reportProgress(runCtx, dirs, progress)
 	}
 	<-ctx.Done()
-	a.log.Info("shutting down")
-	wg.Wait()
+	a.log.Info("shutting down: draining", "timeout", drainTimeout.String())
+	for _, d := range dirs {
+		d.Drain()
+	}
+	finished := make(chan struct{})
+	go func() { wg.Wait(); close(finished) }()
+	select {
+	case <-finished:
+	case <-time.After(drainTimeout):
+		a.log.Warn("drain timed out; stopping now (work in flight is re-sent on the next start)")
+		cancel()
+		<-finished
+	}
 	for _, d := range dirs {
 		s := d.Stats()
 		a.log.Info("stopped", "direction", s.Direction, "rows_applied", s.Rows(), "txns_applied", s.AppliedTxns,

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"runtime/debug"
+	"sync"
 	"time"
 
 	applypg "github.com/bgsync/bgsync/apply/postgres"
@@ -33,9 +34,25 @@ type Config struct {
 
 // Direction is one supervised sync direction.
 type Direction struct {
-	cfg   Config
-	log   *slog.Logger
-	stats statsBox
+	cfg       Config
+	log       *slog.Logger
+	stats     statsBox
+	drain     chan struct{}
+	drainOnce sync.Once
+}
+
+// Drain asks Run to stop reading the source, apply everything already read,
+// move the slot to the applied position and return. Cancelling Run's ctx
+// still stops it at once.
+func (d *Direction) Drain() { d.drainOnce.Do(func() { close(d.drain) }) }
+
+func (d *Direction) draining() bool {
+	select {
+	case <-d.drain:
+		return true
+	default:
+		return false
+	}
 }
 
 // New returns a direction that has not started.
@@ -49,7 +66,7 @@ func New(cfg Config) *Direction {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	d := &Direction{cfg: cfg, log: cfg.Logger.With("direction", cfg.Name)}
+	d := &Direction{cfg: cfg, log: cfg.Logger.With("direction", cfg.Name), drain: make(chan struct{})}
 	d.stats.s = Stats{Direction: cfg.Name, State: StateStarting}
 	return d
 }
@@ -63,7 +80,10 @@ func (d *Direction) Run(ctx context.Context) error {
 	for {
 		started := time.Now()
 		err := d.runOnce(ctx)
-		if ctx.Err() != nil {
+		if ctx.Err() != nil || d.draining() {
+			if err != nil && ctx.Err() == nil {
+				d.log.Error("drain failed; work in flight will be re-sent on the next start", "error", err.Error())
+			}
 			d.stats.update(func(s *Stats) { s.State = StateStopped })
 			return nil
 		}
@@ -140,38 +160,96 @@ func (d *Direction) runOnce(ctx context.Context) error {
 	capt.Ack(app.Checkpoint())
 	d.stats.update(func(s *Stats) { s.Checkpoint = app.Checkpoint().String() })
 
-	g, ctx := errgroup.WithContext(ctx)
+	runCtx, cancelRun := context.WithCancel(ctx)
+	defer cancelRun()
+	g, gctx := errgroup.WithContext(runCtx)
+	capCtx, stopCapture := context.WithCancel(gctx)
+	defer stopCapture()
+	go func() {
+		select {
+		case <-d.drain:
+			stopCapture()
+		case <-capCtx.Done():
+		}
+	}()
 	captured := make(chan *change.Txn, 256)
 	fromKafka := make(chan consumed, 256)
-	g.Go(stage("capture", func() error { return capt.Run(ctx, captured) }))
-	g.Go(stage("produce", func() error { return d.produce(ctx, prod, captured) }))
-	g.Go(stage("consume", func() error { return d.consume(ctx, cons, fromKafka) }))
-	g.Go(stage("apply", func() error { return d.apply(ctx, app, capt, fromKafka) }))
+	produced := make(chan change.Position, 1) // the last position produced, once the capture has stopped
+	drained := false
+	g.Go(stage("capture", func() error {
+		err := capt.Run(capCtx, captured)
+		if d.draining() && gctx.Err() == nil {
+			close(captured) // drain: the producer writes what is left, then reports
+			return nil
+		}
+		return err
+	}))
+	g.Go(stage("produce", func() error { return d.produce(gctx, prod, captured, produced, app.Checkpoint()) }))
+	g.Go(stage("consume", func() error { return d.consume(gctx, cons, fromKafka) }))
+	g.Go(stage("apply", func() error {
+		err := d.apply(gctx, app, capt, fromKafka, produced)
+		if err == nil { // drained: everything produced is applied
+			drained = true
+			cancelRun()
+		}
+		return err
+	}))
 	d.stats.update(func(s *Stats) { s.State, s.LastError = StateRunning, "" })
 	d.log.Info("direction running", "checkpoint", app.Checkpoint().String(), "topic", d.cfg.Topic)
 	err = g.Wait()
 	cs := capt.Stats()
 	d.stats.update(func(s *Stats) { s.EchoDropped += cs.EchoTxns })
+	if drained {
+		d.advanceSlot(ctx, app.Checkpoint(), cs.Confirmed)
+		return nil
+	}
 	return err
+}
+
+// advanceSlot moves the stopped slot to the applied position, so the next
+// start re-sends nothing. Failing here loses nothing: the replay is skipped.
+func (d *Direction) advanceSlot(ctx context.Context, applied, confirmed change.Position) {
+	if applied <= confirmed {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	var err error
+	for ctx.Err() == nil {
+		if err = capturepg.Advance(ctx, d.cfg.Capture.DSN, d.cfg.Capture.Slot, applied); err == nil {
+			d.log.Info("drained", "checkpoint", applied.String())
+			return
+		}
+		time.Sleep(200 * time.Millisecond) // the walsender may still hold the slot for a moment
+	}
+	d.log.Warn("could not advance the slot after drain; the next start re-sends and skips", "error", err.Error())
 }
 
 // produce writes captured transactions to Kafka, grouping whatever is
 // already waiting into one synchronous write.
-func (d *Direction) produce(ctx context.Context, prod *transport.Producer, in <-chan *change.Txn) error {
+func (d *Direction) produce(ctx context.Context, prod *transport.Producer, in <-chan *change.Txn,
+	produced chan<- change.Position, last change.Position) error {
 	var batch []*change.Txn
 	for {
 		batch = batch[:0]
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case t := <-in:
+		case t, ok := <-in:
+			if !ok { // the capture stopped for a drain
+				produced <- last
+				return nil
+			}
 			batch = append(batch, t)
 		}
 		rows := len(batch[0].Changes)
 	more:
 		for rows < d.cfg.BatchRows {
 			select {
-			case t := <-in:
+			case t, ok := <-in:
+				if !ok {
+					break more
+				}
 				batch = append(batch, t)
 				rows += len(t.Changes)
 			default:
@@ -181,6 +259,7 @@ func (d *Direction) produce(ctx context.Context, prod *transport.Producer, in <-
 		if err := prod.WriteTxns(ctx, batch); err != nil {
 			return fmt.Errorf("produce to %s: %w", d.cfg.Topic, err)
 		}
+		last = batch[len(batch)-1].Position
 		d.stats.update(func(s *Stats) {
 			s.Captured += uint64(len(batch))
 			s.CapturedRows += uint64(rows)
@@ -204,14 +283,26 @@ func (d *Direction) consume(ctx context.Context, cons *transport.Consumer, out c
 
 // apply groups waiting transactions, applies them and acknowledges the
 // position the target now holds.
-func (d *Direction) apply(ctx context.Context, app *applypg.Applier, capt *capturepg.Capture, in <-chan consumed) error {
+//
+// It returns nil only for a drain: once the producer has reported the last
+// position it wrote and the target holds it.
+func (d *Direction) apply(ctx context.Context, app *applypg.Applier, capt *capturepg.Capture, in <-chan consumed,
+	produced <-chan change.Position) error {
 	var group []*change.Txn
+	var target change.Position
+	draining := false
 	for {
+		if draining && app.Checkpoint() >= target {
+			return nil
+		}
 		group = group[:0]
 		var last consumed
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
+		case target = <-produced:
+			draining = true
+			continue
 		case last = <-in:
 			group = append(group, last.txn)
 		}
