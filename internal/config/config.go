@@ -1,0 +1,151 @@
+package config
+
+import "log/slog"
+
+// Config is the whole bgsync configuration file. Parse and Load return it
+// with defaults applied and validated; a Config built in Go may leave any
+// field with a default at its zero value.
+//
+// Config is safe to print and to log: String, GoString and LogValue redact
+// the passwords in DSNs.
+type Config struct {
+	// Name prefixes everything bgsync creates: replication slots,
+	// publications, replication origins, its own schema and (by default)
+	// Kafka topics. Lower-case letters, digits and '_', starting with a
+	// letter, at most MaxNameLen bytes. Default "bgsync".
+	Name string `yaml:"name"`
+	// StateDir holds local state (the embedded broker's data). A relative
+	// path is relative to the working directory. Default "./.bgsync".
+	StateDir string `yaml:"state_dir"`
+
+	Blue  Database `yaml:"blue"`
+	Green Database `yaml:"green"`
+
+	// Directions says which way changes flow. Required.
+	Directions Directions `yaml:"directions"`
+
+	Kafka Kafka `yaml:"kafka"`
+
+	// TableList is the `tables` list: the tables kept in sync. At least
+	// one. Use Tables for their normalised names.
+	TableList []Table `yaml:"tables"`
+
+	Apply Apply `yaml:"apply"`
+	Log   Log   `yaml:"log"`
+	HTTP  HTTP  `yaml:"http"`
+
+	// meta records where values came from (file lines, env vars) so
+	// Validate can point at them. Nil for a Config built in Go.
+	meta *meta
+}
+
+// Database is the `blue` or `green` section: how to reach one side.
+type Database struct {
+	// Engine is the database engine. Required; only EnginePostgres is
+	// supported in this version.
+	Engine Engine `yaml:"engine"`
+	// DSN is the connection string (URL or keyword/value form). Exactly
+	// one of DSN and DSNFile must be set.
+	DSN DSN `yaml:"dsn"`
+	// DSNFile is a file holding the DSN (a mounted secret); surrounding
+	// white space is trimmed. It is read when the DSN is resolved.
+	DSNFile string `yaml:"dsn_file"`
+	// SchemaVersion is an optional label for the schema version this side
+	// runs (e.g. "v1"), shown in status output and envelopes.
+	SchemaVersion string `yaml:"schema_version"`
+}
+
+// Engine names a database engine.
+type Engine string
+
+const (
+	EnginePostgres Engine = "postgres"
+	// EngineMySQL is reserved for MySQL/MariaDB support; rejected for now.
+	EngineMySQL Engine = "mysql"
+)
+
+// Directions says which way changes flow between blue and green.
+type Directions string
+
+const (
+	BlueToGreen Directions = "blue-to-green"
+	GreenToBlue Directions = "green-to-blue"
+	Both        Directions = "both"
+)
+
+// From reports whether changes captured on side flow to the other side.
+func (d Directions) From(side Side) bool {
+	switch side {
+	case Blue:
+		return d == BlueToGreen || d == Both
+	case Green:
+		return d == GreenToBlue || d == Both
+	}
+	return false
+}
+
+// Kafka is the `kafka` section.
+type Kafka struct {
+	// Brokers is either ["embedded"] (the default: bgsync runs a Kafka
+	// protocol broker in-process, data under StateDir) or the bootstrap
+	// brokers of a cluster as host:port.
+	Brokers Brokers `yaml:"brokers"`
+	// TopicPrefix prefixes the topic names (<prefix>.blue, <prefix>.green).
+	// Default: Config.Name.
+	TopicPrefix string `yaml:"topic_prefix"`
+	// Embedded configures the embedded broker; ignored with external
+	// brokers.
+	Embedded EmbeddedBroker `yaml:"embedded"`
+}
+
+// EmbeddedBroker is the `kafka.embedded` section.
+type EmbeddedBroker struct {
+	// Port the embedded broker listens on (loopback); 0 picks a free port.
+	Port int `yaml:"port"`
+}
+
+// Table is one entry of the `tables` list. More keys (target name, key
+// override, conflict policy, transforms) will join Name here.
+type Table struct {
+	// Name is "schema.table" or a bare "table" (schema public). Unquoted
+	// parts fold to lower case as in SQL; double-quote a part to keep its
+	// case or special characters: `"Sales"."Order Lines"`.
+	Name string `yaml:"name"`
+}
+
+// Apply is the `apply` section: how changes are written to the target.
+type Apply struct {
+	// BatchRows caps the rows in one target transaction (consecutive
+	// source transactions are grouped up to this). Default 5000.
+	BatchRows int `yaml:"batch_rows"`
+	// BatchDelay caps how long a batch waits to fill. Default 10ms.
+	BatchDelay Duration `yaml:"batch_delay"`
+}
+
+// Log is the `log` section.
+type Log struct {
+	// Level is debug, info (default), warn or error.
+	Level string `yaml:"level"`
+	// Format is json (default) or text.
+	Format string `yaml:"format"`
+}
+
+// SlogLevel returns Level as a slog.Level (info for anything unknown).
+func (l Log) SlogLevel() slog.Level {
+	switch l.Level {
+	case "debug":
+		return slog.LevelDebug
+	case "warn":
+		return slog.LevelWarn
+	case "error":
+		return slog.LevelError
+	}
+	return slog.LevelInfo
+}
+
+// HTTP is the `http` section.
+type HTTP struct {
+	// Listen is the address of the metrics, health and gate endpoints.
+	// Default 127.0.0.1:9187 (loopback only).
+	Listen string `yaml:"listen"`
+}

@@ -1,0 +1,213 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Limits Validate enforces.
+const (
+	MaxBatchRows  = 1_000_000
+	MaxBatchDelay = 10 * time.Second
+	// maxTopicPrefixLen keeps <prefix>.green under Kafka's 249 bytes.
+	maxTopicPrefixLen = 200
+)
+
+var (
+	nameRE        = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+	topicPrefixRE = regexp.MustCompile(`^[a-zA-Z0-9._-]+$`)
+	logLevels     = []string{"debug", "info", "warn", "error"}
+	logFormats    = []string{"json", "text"}
+)
+
+// Validate checks the whole configuration and reports every problem at
+// once as an *Error, each with its key path and, for a parsed file, its
+// line. Zero values that have defaults are valid. Validate reads dsn_file
+// files but never connects to anything.
+func (c *Config) Validate() error {
+	d := *c
+	d.ApplyDefaults()
+	ps := &problems{meta: c.meta}
+	d.checkName(ps)
+	checkDatabase(ps, Blue, d.Blue)
+	checkDatabase(ps, Green, d.Green)
+	checkDirections(ps, d.Directions)
+	checkKafka(ps, d.Kafka)
+	checkTables(ps, d.TableList)
+	checkApply(ps, d.Apply)
+	checkOneOf(ps, "log.level", d.Log.Level, logLevels)
+	checkOneOf(ps, "log.format", d.Log.Format, logFormats)
+	if msg := checkAddr(d.HTTP.Listen, true); msg != "" {
+		ps.add("http.listen", "%s", msg)
+	}
+	// File order; problems without a line (set by env vars) last.
+	sort.SliceStable(ps.list, func(i, j int) bool {
+		li, lj := ps.list[i].Line, ps.list[j].Line
+		return li != 0 && (lj == 0 || li < lj)
+	})
+	return ps.err()
+}
+
+func (c *Config) checkName(ps *problems) {
+	switch {
+	case !nameRE.MatchString(c.Name):
+		hint := ""
+		if nameRE.MatchString(strings.ToLower(c.Name)) {
+			hint = fmt.Sprintf(" (try %q)", strings.ToLower(c.Name))
+		}
+		ps.add("name", "invalid name %q: use lower-case letters, digits and _, starting with a letter; it becomes part of PostgreSQL identifiers%s", c.Name, hint)
+	case len(c.Name) > MaxNameLen:
+		ps.add("name", "name %q is %d bytes long, more than %d (slot and origin names derived from it must fit in 63)", c.Name, len(c.Name), MaxNameLen)
+	}
+}
+
+func checkDatabase(ps *problems, side Side, db Database) {
+	path := string(side)
+	switch db.Engine {
+	case EnginePostgres:
+	case "":
+		ps.add(path+".engine", "engine is required (supported: %s)", EnginePostgres)
+	case EngineMySQL, "mariadb":
+		ps.add(path+".engine", "engine %q is not supported yet (supported: %s)", db.Engine, EnginePostgres)
+	default:
+		ps.add(path+".engine", "unknown engine %q (supported: %s)", db.Engine, EnginePostgres)
+	}
+	env := "BGSYNC_" + strings.ToUpper(path) + "_DSN"
+	switch {
+	case db.DSN != "" && db.DSNFile != "":
+		ps.add(path, "dsn and dsn_file are both set; set exactly one")
+	case db.DSN == "" && db.DSNFile == "":
+		ps.add(path, "a DSN is required: set dsn or dsn_file (or %s)", env)
+	case db.DSN != "":
+		if msg := checkDSN(db.Engine, string(db.DSN)); msg != "" {
+			ps.add(path+".dsn", "%s", msg)
+		}
+	default:
+		checkDSNFile(ps, path+".dsn_file", db)
+	}
+}
+
+func checkDSNFile(ps *problems, path string, db Database) {
+	dsn, err := readDSNFile(db.DSNFile)
+	if err != nil {
+		ps.add(path, "%v", err)
+		return
+	}
+	if msg := checkDSN(db.Engine, dsn); msg != "" {
+		ps.add(path, "%s holds an %s", db.DSNFile, msg)
+	}
+}
+
+func checkDirections(ps *problems, d Directions) {
+	switch d {
+	case BlueToGreen, GreenToBlue, Both:
+	case "":
+		ps.add("directions", "directions is required: %s, %s or %s", BlueToGreen, GreenToBlue, Both)
+	default:
+		ps.add("directions", "unknown directions %q: use %s, %s or %s", d, BlueToGreen, GreenToBlue, Both)
+	}
+}
+
+func checkKafka(ps *problems, k Kafka) {
+	if !k.Brokers.Embedded() {
+		seen := map[string]int{}
+		for i, b := range k.Brokers {
+			path := fmt.Sprintf("kafka.brokers[%d]", i)
+			if j, dup := seen[b]; dup {
+				ps.add(path, "broker %q is listed twice (also kafka.brokers[%d])", b, j)
+				continue
+			}
+			seen[b] = i
+			switch {
+			case b == EmbeddedBrokers:
+				ps.add(path, "%q cannot be combined with broker addresses", EmbeddedBrokers)
+			case b == "":
+				ps.add(path, "empty broker address")
+			default:
+				if msg := checkAddr(b, false); msg != "" {
+					ps.add(path, "%s", msg)
+				}
+			}
+		}
+	}
+	switch p := k.TopicPrefix; {
+	case !topicPrefixRE.MatchString(p):
+		ps.add("kafka.topic_prefix", "invalid topic prefix %q: use letters, digits, '.', '_' and '-'", p)
+	case len(p) > maxTopicPrefixLen:
+		ps.add("kafka.topic_prefix", "topic prefix is %d bytes long, more than %d", len(p), maxTopicPrefixLen)
+	}
+	if p := k.Embedded.Port; p < 0 || p > 65535 {
+		ps.add("kafka.embedded.port", "port %d is out of range 0-65535 (0 picks a free port)", p)
+	}
+}
+
+func checkTables(ps *problems, tables []Table) {
+	if len(tables) == 0 {
+		ps.add("tables", "at least one table is required")
+		return
+	}
+	seen := map[TableRef]int{}
+	for i, t := range tables {
+		path := fmt.Sprintf("tables[%d].name", i)
+		if strings.TrimSpace(t.Name) == "" {
+			ps.add(path, "name is required")
+			continue
+		}
+		ref, err := ParseTableName(t.Name)
+		if err != nil {
+			ps.add(path, "invalid table name: %v", err)
+			continue
+		}
+		if j, dup := seen[ref]; dup {
+			ps.add(path, "table %s is listed twice (also tables[%d])", ref, j)
+			continue
+		}
+		seen[ref] = i
+	}
+}
+
+func checkApply(ps *problems, a Apply) {
+	if a.BatchRows < 1 || a.BatchRows > MaxBatchRows {
+		ps.add("apply.batch_rows", "batch_rows %d is out of range 1-%d", a.BatchRows, MaxBatchRows)
+	}
+	switch d := a.BatchDelay.Std(); {
+	case d < 0:
+		ps.add("apply.batch_delay", "batch_delay %s is negative", d)
+	case d > MaxBatchDelay:
+		hint := ""
+		if d%time.Minute == 0 {
+			hint = fmt.Sprintf(" (did you mean %dms?)", d/time.Minute)
+		}
+		ps.add("apply.batch_delay", "batch_delay %s is longer than %s%s", d, MaxBatchDelay, hint)
+	}
+}
+
+func checkOneOf(ps *problems, path, v string, allowed []string) {
+	for _, a := range allowed {
+		if v == a {
+			return
+		}
+	}
+	ps.add(path, "unknown value %q: use one of %s", v, strings.Join(allowed, ", "))
+}
+
+// checkAddr checks a host:port address; zeroPort allows port 0.
+func checkAddr(addr string, zeroPort bool) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Sprintf("invalid address %q: want host:port", addr)
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil || n < 0 || n > 65535 || (n == 0 && !zeroPort) {
+		return fmt.Sprintf("invalid port %q in %q", port, addr)
+	}
+	if host == "" && !zeroPort {
+		return fmt.Sprintf("missing host in %q", addr)
+	}
+	return ""
+}
