@@ -15,7 +15,7 @@ DB=bgsync_demo
 STATE=.bgsync-demo
 LOG=$STATE/run.log
 
-export PGPASSWORD=$PW PGHOST=127.0.0.1 PGUSER=postgres
+export PGPASSWORD=$PW PGHOST=127.0.0.1 PGUSER=postgres PGOPTIONS="-c client_min_messages=warning"
 blue()  { psql -X -q -v ON_ERROR_STOP=1 -p "$BLUE_PORT" "$@"; }
 green() { psql -X -q -v ON_ERROR_STOP=1 -p "$GREEN_PORT" "$@"; }
 say()   { printf '\n\033[1m== %s\033[0m\n' "$*"; }
@@ -58,7 +58,7 @@ DELETE FROM orders WHERE id = (SELECT min(id) FROM orders WHERE customer_id = :c
 COMMIT;
 SQL
 PGBENCH=$(command -v pgbench || echo /usr/lib/postgresql/15/bin/pgbench)
-"$PGBENCH" -n -q -p "$BLUE_PORT" -c 4 -j 2 -T "$SECONDS_OF_LOAD" -f "$STATE/workload.sql" $DB >"$STATE/pgbench.log" 2>&1 &
+"$PGBENCH" -n -p "$BLUE_PORT" -c 4 -j 2 -T "$SECONDS_OF_LOAD" -f "$STATE/workload.sql" $DB >"$STATE/pgbench.log" 2>&1 &
 LOAD=$!
 progress_line() {
 	grep '"msg":"progress"\|msg=progress' "$LOG" | tail -n 1 |
