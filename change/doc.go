@@ -13,7 +13,7 @@
 //     in its transaction, starting at 0, so a consumer can rebuild the
 //     transaction from one message per row.
 //   - A Value is a canonical, engine-independent value. Equal data encode to
-//     equal bytes (see EncodeValue), which is what the Kafka envelope carries
+//     equal bytes (see AppendValue), which is what the Kafka envelope carries
 //     and what verify hashes.
 //   - Kind Unchanged marks a column whose value the source did not send (an
 //     unchanged TOASTed value in PostgreSQL). An applier must keep the

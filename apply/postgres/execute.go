@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -16,7 +17,7 @@ import (
 func (a *Applier) prepareAll(ctx context.Context, p *plan) error {
 	for i := range p.stmts {
 		s := &p.stmts[i]
-		if _, ok := a.prepared[s.sql]; ok {
+		if _, ok := a.prepared[s.sql]; ok || s.copyData != nil {
 			continue
 		}
 		name := "bgsync_" + strconv.Itoa(len(a.prepared))
@@ -28,73 +29,112 @@ func (a *Applier) prepareAll(ctx context.Context, p *plan) error {
 	return nil
 }
 
-// execute sends the plan as pipelined batches inside one transaction, the
-// checkpoint last, then COMMIT; it checks every statement's result.
+// execute sends the plan inside one transaction: statements as pipelined
+// batches, runs of inserts as COPY, the checkpoint last, then COMMIT. It
+// checks every statement's result.
 func (a *Applier) execute(ctx context.Context, p *plan, last *change.Txn, ntxns int, kafkaOffset int64, res *Result) error {
 	pc := a.conn.PgConn()
-	i := 0
-	for first := true; ; first = false {
-		b := &pgconn.Batch{}
-		var idx []int // plan statement index per batch entry, -1 for control statements
-		if first {
-			b.ExecParams("BEGIN", nil, nil, nil, nil)
-			idx = append(idx, -1)
-			if a.cfg.Origin != "" {
-				b.ExecParams("SELECT pg_replication_origin_xact_setup($1, $2)",
-					[][]byte{[]byte(last.Position.String()), []byte(last.CommitTime.UTC().Format(time.RFC3339Nano))}, nil, nil, nil)
-				idx = append(idx, -1)
+	e := &executor{a: a, p: p, res: res, last: last}
+	e.control("BEGIN", nil)
+	if a.cfg.Origin != "" {
+		e.control("SELECT pg_replication_origin_xact_setup($1, $2)",
+			[][]byte{[]byte(last.Position.String()), []byte(last.CommitTime.UTC().Format(time.RFC3339Nano))})
+	}
+	for i := range p.stmts {
+		s := &p.stmts[i]
+		if s.copyData != nil {
+			if err := e.flush(ctx); err != nil {
+				return err
 			}
-		}
-		for n := 0; i < len(p.stmts) && n < a.cfg.PipelineStatements; n++ {
-			s := &p.stmts[i]
-			b.ExecPrepared(a.prepared[s.sql], s.params, nil, nil)
-			idx = append(idx, i)
-			i++
-		}
-		done := i == len(p.stmts)
-		if done {
-			b.ExecParams(a.ckptSQL, [][]byte{
-				[]byte(a.cfg.Direction),
-				[]byte(strconv.FormatUint(uint64(last.Position), 10)),
-				[]byte(last.Position.String()),
-				[]byte(last.CommitTime.UTC().Format(time.RFC3339Nano)),
-				[]byte(strconv.FormatInt(kafkaOffset, 10)),
-				[]byte(strconv.Itoa(ntxns)),
-			}, nil, nil, nil)
-			b.ExecParams("COMMIT", nil, nil, nil, nil)
-			idx = append(idx, -1, -1)
-		}
-		results, err := pc.ExecBatch(ctx, b).ReadAll()
-		for k, r := range results {
-			if r.Err != nil {
-				err = r.Err
-				if k < len(idx) && idx[k] >= 0 {
-					return a.stmtError(&p.stmts[idx[k]], err)
+			tag, err := pc.CopyFrom(ctx, bytes.NewReader(s.copyData), s.sql)
+			if err != nil {
+				if isStatementError(err) {
+					return a.stmtError(s, err)
 				}
-				break
+				return &TargetError{Op: "copy into " + s.first.Table.String(), Err: err}
 			}
-			if k < len(idx) && idx[k] >= 0 {
-				a.count(&p.stmts[idx[k]], r.CommandTag.RowsAffected(), res)
-			}
+			a.count(s, tag.RowsAffected(), res)
+			continue
 		}
-		if err != nil {
-			// The failing statement is the first without a result.
-			if k := len(results); k < len(idx) && idx[k] >= 0 && isStatementError(err) {
-				return a.stmtError(&p.stmts[idx[k]], err)
+		e.b.ExecPrepared(a.prepared[s.sql], s.params, nil, nil)
+		e.idx = append(e.idx, i)
+		if len(e.idx) >= a.cfg.PipelineStatements {
+			if err := e.flush(ctx); err != nil {
+				return err
 			}
-			return &TargetError{Op: "apply transaction group ending at " + last.Position.String(), Err: err}
-		}
-		if len(results) != len(idx) {
-			return &TargetError{Op: "apply transaction group ending at " + last.Position.String(),
-				Err: fmt.Errorf("got %d results for %d statements", len(results), len(idx))}
-		}
-		if done {
-			if tag := results[len(results)-1].CommandTag.String(); tag != "COMMIT" {
-				return &TargetError{Op: "commit", Err: fmt.Errorf("server answered %q", tag)}
-			}
-			return nil
 		}
 	}
+	e.control(a.ckptSQL, [][]byte{
+		[]byte(a.cfg.Direction),
+		[]byte(strconv.FormatUint(uint64(last.Position), 10)),
+		[]byte(last.Position.String()),
+		[]byte(last.CommitTime.UTC().Format(time.RFC3339Nano)),
+		[]byte(strconv.FormatInt(kafkaOffset, 10)),
+		[]byte(strconv.Itoa(ntxns)),
+	})
+	e.control("COMMIT", nil)
+	results, err := e.send(ctx)
+	if err != nil {
+		return err
+	}
+	if tag := results[len(results)-1].CommandTag.String(); tag != "COMMIT" {
+		return &TargetError{Op: "commit", Err: fmt.Errorf("server answered %q", tag)}
+	}
+	return nil
+}
+
+// executor accumulates one pipelined batch.
+type executor struct {
+	a    *Applier
+	p    *plan
+	res  *Result
+	last *change.Txn
+	b    pgconn.Batch
+	idx  []int // plan statement index per batch entry, -1 for control statements
+}
+
+func (e *executor) control(sql string, params [][]byte) {
+	e.b.ExecParams(sql, params, nil, nil, nil)
+	e.idx = append(e.idx, -1)
+}
+
+func (e *executor) flush(ctx context.Context) error {
+	if len(e.idx) == 0 {
+		return nil
+	}
+	_, err := e.send(ctx)
+	return err
+}
+
+// send runs the batch and checks each result.
+func (e *executor) send(ctx context.Context) ([]*pgconn.Result, error) {
+	a, idx := e.a, e.idx
+	results, err := a.conn.PgConn().ExecBatch(ctx, &e.b).ReadAll()
+	e.b, e.idx = pgconn.Batch{}, nil
+	for k, r := range results {
+		if r.Err != nil {
+			err = r.Err
+			if k < len(idx) && idx[k] >= 0 {
+				return nil, a.stmtError(&e.p.stmts[idx[k]], err)
+			}
+			break
+		}
+		if k < len(idx) && idx[k] >= 0 {
+			a.count(&e.p.stmts[idx[k]], r.CommandTag.RowsAffected(), e.res)
+		}
+	}
+	op := "apply transaction group ending at " + e.last.Position.String()
+	if err != nil {
+		// The failing statement is the first without a result.
+		if k := len(results); k < len(idx) && idx[k] >= 0 && isStatementError(err) {
+			return nil, a.stmtError(&e.p.stmts[idx[k]], err)
+		}
+		return nil, &TargetError{Op: op, Err: err}
+	}
+	if len(results) != len(idx) {
+		return nil, &TargetError{Op: op, Err: fmt.Errorf("got %d results for %d statements", len(results), len(idx))}
+	}
+	return results, nil
 }
 
 func (a *Applier) count(s *stmt, affected int64, res *Result) {

@@ -13,10 +13,13 @@ import (
 type stmt struct {
 	sql    string
 	params [][]byte
-	op     change.Op
-	rows   int            // rows it must touch (updates, deletes)
-	first  *change.Change // for error messages
-	pos    change.Position
+	// copyData, when set, makes the statement a COPY ... FROM STDIN (sql)
+	// fed with these text-format rows.
+	copyData []byte
+	op       change.Op
+	rows     int            // rows it must touch (updates, deletes)
+	first    *change.Change // for error messages
+	pos      change.Position
 }
 
 // plan is the statements that apply a group of source transactions.
@@ -146,10 +149,17 @@ func checkColumns(tt *targetTable, c *change.Change) error {
 	return nil
 }
 
+// copyMinRows is the smallest run of inserts sent with COPY rather than a
+// multi-row INSERT.
+const copyMinRows = 64
+
 func (a *Applier) planInserts(p *plan, t *change.Txn, tt *targetTable, run []change.Change) error {
 	cols := make([]string, len(run[0].Columns))
 	for i, c := range run[0].Columns {
 		cols[i] = c.Name
+	}
+	if len(run) >= copyMinRows {
+		return p.planCopy(t, tt, cols, run)
 	}
 	maxRows := 65535 / len(cols)
 	k := 0
@@ -288,4 +298,33 @@ func keyString(tt *targetTable, c *change.Change) string {
 	}
 	b.WriteByte(')')
 	return b.String()
+}
+
+// planCopy turns a run of inserts into one COPY in text format.
+func (p *plan) planCopy(t *change.Txn, tt *targetTable, cols []string, run []change.Change) error {
+	buf := make([]byte, 0, len(run)*64*len(cols)/4)
+	var scratch []byte
+	for k := range run {
+		for ci, v := range run[k].After {
+			if ci > 0 {
+				buf = append(buf, '\t')
+			}
+			switch v.Kind {
+			case change.KindNull:
+				buf = append(buf, '\\', 'N')
+				continue
+			case change.KindUnchanged, change.KindAbsent:
+				return fmt.Errorf("insert key %s: column %s has no value (%s)", keyString(tt, &run[k]), cols[ci], v.Kind)
+			}
+			var err error
+			if scratch, err = pgtext.Encode(scratch[:0], v); err != nil {
+				return fmt.Errorf("insert key %s column %s: %w", keyString(tt, &run[k]), cols[ci], err)
+			}
+			buf = appendCopyEscaped(buf, scratch)
+		}
+		buf = append(buf, '\n')
+	}
+	p.stmts = append(p.stmts, stmt{sql: copySQL(tt.name, cols), copyData: buf, op: change.OpInsert,
+		rows: len(run), first: &run[0], pos: t.Position})
+	return nil
 }

@@ -158,3 +158,39 @@ func chunkSizes(n, maxRows int) []int {
 	}
 	return out
 }
+
+// copySQL builds COPY t (cols) FROM STDIN (text format).
+func copySQL(t change.Table, cols []string) string {
+	var b strings.Builder
+	b.WriteString("COPY ")
+	b.WriteString(quoteTable(t))
+	b.WriteString(" (")
+	for i, c := range cols {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(quoteIdent(c))
+	}
+	b.WriteString(") FROM STDIN")
+	return b.String()
+}
+
+// appendCopyEscaped appends a value's text form escaped for COPY's text
+// format: backslash, tab, newline and carriage return are backslashed.
+func appendCopyEscaped(dst, v []byte) []byte {
+	for _, c := range v {
+		switch c {
+		case '\\':
+			dst = append(dst, '\\', '\\')
+		case '\t':
+			dst = append(dst, '\\', 't')
+		case '\n':
+			dst = append(dst, '\\', 'n')
+		case '\r':
+			dst = append(dst, '\\', 'r')
+		default:
+			dst = append(dst, c)
+		}
+	}
+	return dst
+}

@@ -182,6 +182,11 @@ func connectReplication(ctx context.Context, dsn, workMem string) (*pgconn.PgCon
 		return nil, fmt.Errorf("capture: parse DSN: %w", redactErr(err))
 	}
 	cfg.RuntimeParams["replication"] = "database"
+	// pgoutput prints values with the walsender's settings: pin the ones
+	// pgtext reads, whatever the server's defaults are.
+	cfg.RuntimeParams["datestyle"] = "ISO, MDY"
+	cfg.RuntimeParams["intervalstyle"] = "postgres"
+	cfg.RuntimeParams["extra_float_digits"] = "3"
 	if workMem != "" {
 		cfg.RuntimeParams["logical_decoding_work_mem"] = workMem
 	}
