@@ -19,6 +19,8 @@ type Applier struct {
 	checkpoint change.Position
 	tables     map[change.Table]*targetTable // by source table
 	prepared   map[string]string             // SQL → prepared statement name
+	stages     map[string]string             // table and columns → staging table name
+	staged     map[string]bool               // staging tables created in this session
 	ckptSQL    string
 }
 
@@ -57,6 +59,8 @@ func Open(ctx context.Context, cfg Config) (*Applier, error) {
 		conn:     conn,
 		tables:   map[change.Table]*targetTable{},
 		prepared: map[string]string{},
+		stages:   map[string]string{},
+		staged:   map[string]bool{},
 	}
 	if err := a.init(ctx); err != nil {
 		a.Close()

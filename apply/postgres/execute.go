@@ -17,6 +17,12 @@ import (
 func (a *Applier) prepareAll(ctx context.Context, p *plan) error {
 	for i := range p.stmts {
 		s := &p.stmts[i]
+		if s.stageDDL != "" && !a.staged[s.stageDDL] {
+			if _, err := a.conn.Exec(ctx, s.stageDDL); err != nil {
+				return a.stmtError(s, err)
+			}
+			a.staged[s.stageDDL] = true
+		}
 		if _, ok := a.prepared[s.sql]; ok || s.copyData != nil {
 			continue
 		}
@@ -52,6 +58,18 @@ func (a *Applier) execute(ctx context.Context, p *plan, last *change.Txn, ntxns 
 					return a.stmtError(s, err)
 				}
 				return &TargetError{Op: "copy into " + s.first.Table.String(), Err: err}
+			}
+			if s.then != "" {
+				rs, err := pc.Exec(ctx, s.then).ReadAll()
+				if err == nil && len(rs) > stagedUpdateResult {
+					err, tag = rs[stagedUpdateResult].Err, rs[stagedUpdateResult].CommandTag
+				}
+				if err != nil {
+					if isStatementError(err) {
+						return a.stmtError(s, err)
+					}
+					return &TargetError{Op: "update " + s.first.Table.String() + " from staging", Err: err}
+				}
 			}
 			a.count(s, tag.RowsAffected(), res)
 			continue

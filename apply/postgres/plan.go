@@ -16,10 +16,13 @@ type stmt struct {
 	// copyData, when set, makes the statement a COPY ... FROM STDIN (sql)
 	// fed with these text-format rows.
 	copyData []byte
-	op       change.Op
-	rows     int            // rows it must touch (updates, deletes)
-	first    *change.Change // for error messages
-	pos      change.Position
+	// then runs right after the COPY; its row count is the statement's (a
+	// staged UPDATE). stageDDL creates the staging table it reads.
+	then, stageDDL string
+	op             change.Op
+	rows           int            // rows it must touch (updates, deletes)
+	first          *change.Change // for error messages
+	pos            change.Position
 }
 
 // plan is the statements that apply a group of source transactions.
@@ -110,8 +113,9 @@ func (a *Applier) planTxn(ctx context.Context, p *plan, t *change.Txn) error {
 		}
 		// A run: consecutive changes of the same op, table and columns.
 		j := i + 1
-		if c.Op != change.OpUpdate {
-			for j < len(cs) && cs[j].Op == c.Op && cs[j].Table == c.Table && sameColumns(cs[j].Columns, c.Columns) {
+		if c.Op != change.OpUpdate || !keyChanged(tt, c) {
+			for j < len(cs) && cs[j].Op == c.Op && cs[j].Table == c.Table && sameColumns(cs[j].Columns, c.Columns) &&
+				(c.Op != change.OpUpdate || (sameUnchanged(&cs[j], c) && !keyChanged(tt, &cs[j]))) {
 				j++
 			}
 		}
@@ -121,7 +125,7 @@ func (a *Applier) planTxn(ctx context.Context, p *plan, t *change.Txn) error {
 		case change.OpDelete:
 			err = a.planDeletes(p, t, tt, cs[i:j])
 		case change.OpUpdate:
-			err = a.planUpdate(p, t, tt, c)
+			err = a.planUpdates(p, t, tt, cs[i:j])
 		default:
 			err = fmt.Errorf("unknown operation %d", c.Op)
 		}
