@@ -1,0 +1,212 @@
+package transport
+
+import (
+	"bytes"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/bgsync/bgsync/change"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+func goldenPath(name string) string {
+	return filepath.Join("testdata", "envelope_v1_"+name+".hex")
+}
+
+// writeHex writes b as hex, 32 bytes per line, after a comment line.
+func writeHex(path, comment string, b []byte) error {
+	var sb strings.Builder
+	sb.WriteString("# " + comment + "\n")
+	for len(b) > 0 {
+		n := min(32, len(b))
+		sb.WriteString(hex.EncodeToString(b[:n]) + "\n")
+		b = b[n:]
+	}
+	return os.WriteFile(path, []byte(sb.String()), 0o644)
+}
+
+func readHex(path string) ([]byte, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var out []byte
+	for line := range strings.Lines(string(raw)) {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		b, err := hex.DecodeString(line)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, b...)
+	}
+	return out, nil
+}
+
+// TestGolden decodes every golden envelope, checks it against the record it
+// was made from, and re-encodes it byte for byte. Run with -update after a
+// deliberate format change (which needs a new EnvelopeVersion).
+func TestGolden(t *testing.T) {
+	for name, want := range goldenRecords() {
+		t.Run(name, func(t *testing.T) {
+			path := goldenPath(name)
+			if *update {
+				comment := "bgsync envelope v1: " + want.Change.Op.String() + " " + want.Change.Table.String()
+				if err := writeHex(path, comment, AppendRecord(nil, &want)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			b, err := readHex(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := DecodeRecord(b)
+			if err != nil {
+				t.Fatalf("decode %s: %v", path, err)
+			}
+			if diff := cmp.Diff(want, got, cmpOpts...); diff != "" {
+				t.Errorf("decoded record differs (-want +got):\n%s", diff)
+			}
+			if re := AppendRecord(nil, &got); !bytes.Equal(re, b) {
+				t.Errorf("re-encoding differs:\n got %x\nwant %x", re, b)
+			}
+		})
+	}
+}
+
+func TestRoundTripTxn(t *testing.T) {
+	for _, n := range []int{1, 2, 7, 64} {
+		txn := makeTxn(uint64(n), change.Position(n)<<20, n)
+		d := new(RecordDecoder)
+		for i := range txn.Changes {
+			b := EncodeRecord(nil, txn, i)
+			rec, err := d.Decode(b)
+			if err != nil {
+				t.Fatalf("txn of %d, change %d: %v", n, i, err)
+			}
+			want := Record{TxnID: txn.ID, Position: txn.Position, CommitTime: txn.CommitTime,
+				Origin: txn.Origin, TxnSize: uint32(n), Change: txn.Changes[i]}
+			if diff := cmp.Diff(want, rec, cmpOpts...); diff != "" {
+				t.Fatalf("txn of %d, change %d (-want +got):\n%s", n, i, diff)
+			}
+		}
+	}
+}
+
+func TestDecodeErrors(t *testing.T) {
+	good := AppendRecord(nil, ptr(goldenRecords()["update_toast"]))
+	mutate := func(f func(b []byte) []byte) []byte { return f(bytes.Clone(good)) }
+	tests := []struct {
+		name string
+		in   []byte
+		want string
+	}{
+		{"empty", nil, "too short"},
+		{"magic", mutate(func(b []byte) []byte { b[0] = 0x00; return b }), "not a bgsync envelope"},
+		{"version", mutate(func(b []byte) []byte { b[1] = 2; return b }), "envelope version 2 not supported"},
+		{"op", mutate(func(b []byte) []byte { b[2] = 9; return b }), "op 9 unknown"},
+		{"trailing", append(bytes.Clone(good), 0), "trailing bytes"},
+		{"flags", mutate(func(b []byte) []byte { b[len(b)-1] = 0x80; return b }), "flags 0x80 unknown"},
+		{"huge column count", []byte{envelopeMagic, 1, 1, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x0f}, "columns but"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := DecodeRecord(tt.in)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want it to contain %q", err, tt.want)
+			}
+			if !errors.Is(err, ErrMalformed) {
+				t.Fatalf("err = %v does not wrap ErrMalformed", err)
+			}
+		})
+	}
+	var ve *VersionError
+	if _, err := DecodeRecord(mutate(func(b []byte) []byte { b[1] = 7; return b })); !errors.As(err, &ve) || ve.Version != 7 {
+		t.Fatalf("version 7: err = %v, want a *VersionError", err)
+	}
+}
+
+// TestDecodeEveryPrefix checks that no truncation of a valid envelope
+// decodes (and none panics).
+func TestDecodeEveryPrefix(t *testing.T) {
+	for name, r := range goldenRecords() {
+		b := AppendRecord(nil, &r)
+		for i := range len(b) {
+			if _, err := DecodeRecord(b[:i]); err == nil {
+				t.Fatalf("%s: prefix of %d/%d bytes decoded", name, i, len(b))
+			}
+		}
+	}
+}
+
+func TestEncodeKey(t *testing.T) {
+	recs := goldenRecords()
+	ins, upd, del := recs["insert"].Change, recs["update_toast"].Change, recs["delete"].Change
+	if !bytes.Equal(EncodeKey(&ins), EncodeKey(&upd)) {
+		t.Errorf("insert and update of row 42 have different keys: %x vs %x", EncodeKey(&ins), EncodeKey(&upd))
+	}
+	if bytes.Equal(EncodeKey(&ins), EncodeKey(&del)) {
+		t.Errorf("rows 42 and 7 have the same key %x", EncodeKey(&ins))
+	}
+	want := appendString(appendString(nil, "public"), "accounts")
+	want = change.AppendValue(want, change.Int(7))
+	if got := EncodeKey(&del); !bytes.Equal(got, want) {
+		t.Errorf("delete key = %x, want %x (from the before image)", got, want)
+	}
+	tr := recs["truncate"].Change
+	if got, want := EncodeKey(&tr), appendString(appendString(nil, "public"), "accounts"); !bytes.Equal(got, want) {
+		t.Errorf("truncate key = %x, want %x", got, want)
+	}
+	// Composite keys keep column order.
+	txn := makeTxn(5, 1, 3)
+	k := EncodeKey(&txn.Changes[2])
+	rest := k[len(appendString(appendString(nil, "public"), "orders")):]
+	wantRest := change.AppendValue(change.AppendValue(nil, txn.Changes[2].After[0]), txn.Changes[2].After[1])
+	if !bytes.Equal(rest, wantRest) {
+		t.Errorf("composite key values = %x, want %x", rest, wantRest)
+	}
+}
+
+func TestCodecByName(t *testing.T) {
+	if c, err := CodecByName(""); err != nil || c.Name() != BinaryCodecName {
+		t.Fatalf(`CodecByName("") = %v, %v`, c, err)
+	}
+	if _, err := CodecByName("debezium-json"); err == nil {
+		t.Fatal("debezium-json: want an error until it is built")
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// TestDecoderSharesColumnsSafely: records of one table share Columns, and
+// a caller that modifies the shared slice does not corrupt later records.
+func TestDecoderSharesColumnsSafely(t *testing.T) {
+	txn := makeTxn(1, 1, 5) // changes 0 and 1 are on accounts
+	d := new(RecordDecoder)
+	r0, err0 := d.Decode(EncodeRecord(nil, txn, 0))
+	r1, err1 := d.Decode(EncodeRecord(nil, txn, 1))
+	if err0 != nil || err1 != nil {
+		t.Fatal(err0, err1)
+	}
+	if &r0.Change.Columns[0] != &r1.Change.Columns[0] {
+		t.Error("records of the same table do not share Columns")
+	}
+	r1.Change.Columns[1].Name = "renamed"
+	r4, err := d.Decode(EncodeRecord(nil, txn, 4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(accountCols, r4.Change.Columns); diff != "" {
+		t.Fatalf("columns after a caller modified the shared slice (-want +got):\n%s", diff)
+	}
+}
