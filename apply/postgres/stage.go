@@ -184,17 +184,16 @@ func stageDDL(stage string, tt *targetTable, cols []string) string {
 	return b.String()
 }
 
-// stagedUpdateSQL empties the staging table into the target in one
-// statement: the staged rows are deleted as they are joined. The join is
-// pinned to a nested loop over the target's primary key: a target without
-// fresh statistics would otherwise get a hash join that scans the whole
-// table for every run. The settings are restored right after; the UPDATE's
-// result is the third.
+// stagedUpdateSQL joins the staged rows to the target, then empties the
+// staging table with TRUNCATE: a DELETE would leave dead rows in a table that
+// autovacuum never visits, and every later run would scan them. The join is
+// pinned to a nested loop over the target's primary key, since a target
+// without fresh statistics would otherwise get a hash join that scans the
+// whole table for every run; the settings are restored right after. The
+// UPDATE's result is the third.
 func stagedUpdateSQL(t change.Table, stage string, set, key []string) string {
 	var b strings.Builder
-	b.WriteString("SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; WITH s AS (DELETE FROM pg_temp.")
-	b.WriteString(quoteIdent(stage))
-	b.WriteString(" RETURNING *) UPDATE ")
+	b.WriteString("SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; UPDATE ")
 	b.WriteString(quoteTable(t))
 	b.WriteString(" AS t SET ")
 	for i, c := range set {
@@ -205,7 +204,9 @@ func stagedUpdateSQL(t change.Table, stage string, set, key []string) string {
 		b.WriteString(" = s.")
 		b.WriteString(quoteIdent(c))
 	}
-	b.WriteString(" FROM s WHERE ")
+	b.WriteString(" FROM pg_temp.")
+	b.WriteString(quoteIdent(stage))
+	b.WriteString(" AS s WHERE ")
 	for i, k := range key {
 		if i > 0 {
 			b.WriteString(" AND ")
@@ -215,6 +216,8 @@ func stagedUpdateSQL(t change.Table, stage string, set, key []string) string {
 		b.WriteString(" = s.")
 		b.WriteString(quoteIdent(k))
 	}
+	b.WriteString("; TRUNCATE pg_temp.")
+	b.WriteString(quoteIdent(stage))
 	b.WriteString("; RESET enable_hashjoin; RESET enable_mergejoin")
 	return b.String()
 }

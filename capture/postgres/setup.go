@@ -179,16 +179,17 @@ func quoteTable(t change.Table) string { return pgx.Identifier{t.Schema, t.Name}
 
 func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
-// Advance moves a slot that no capture is reading to pos (used after a
-// drain, so the next start re-sends nothing). Moving backwards is refused by
-// PostgreSQL and reported as an error.
+// Advance moves a slot that no capture is reading forward to pos (used
+// after a drain, so the next start re-sends nothing). A slot already at or
+// past pos is left alone.
 func Advance(ctx context.Context, dsn, slot string, pos change.Position) error {
 	conn, err := pgx.Connect(ctx, dsn)
 	if err != nil {
 		return &SourceError{Op: "connect to advance slot " + slot, Err: err}
 	}
 	defer conn.Close(context.Background())
-	if _, err := conn.Exec(ctx, `SELECT pg_replication_slot_advance($1, $2::pg_lsn)`, slot, pos.String()); err != nil {
+	if _, err := conn.Exec(ctx, `SELECT pg_replication_slot_advance(slot_name, $2::pg_lsn)
+		FROM pg_replication_slots WHERE slot_name = $1 AND confirmed_flush_lsn < $2::pg_lsn`, slot, pos.String()); err != nil {
 		return fmt.Errorf("advance slot %s to %s: %w", slot, pos, err)
 	}
 	return nil

@@ -72,7 +72,11 @@ func (a *app) run(ctx context.Context, progress, drainTimeout time.Duration) err
 		if err := os.MkdirAll(dir, 0o750); err != nil {
 			return withCode(exitUsage, fmt.Errorf("state dir: %w", err))
 		}
-		b, err := transport.StartEmbedded(transport.EmbeddedOptions{Dir: dir, Port: a.cfg.Kafka.Embedded.Port, Logger: a.log})
+		// The embedded broker is a transit buffer: every start re-reads what
+		// is not yet applied from the source slot, so an hour of log is
+		// plenty, and it bounds what the broker loads into memory at start.
+		b, err := transport.StartEmbedded(transport.EmbeddedOptions{Dir: dir, Port: a.cfg.Kafka.Embedded.Port,
+			Retention: time.Hour, Logger: a.log})
 		if err != nil {
 			return fmt.Errorf("start embedded broker in %s: %w", dir, err)
 		}

@@ -28,29 +28,64 @@ func New(w io.Writer, format, level string, secrets []string) (*slog.Logger, err
 	return slog.New(&scrubHandler{next: h, s: NewScrubber(secrets)}), nil
 }
 
-// Scrubber replaces secrets in text.
-type Scrubber struct{ r *strings.Replacer }
+// Scrubber replaces secrets in text. A secret is replaced where it stands
+// as a token of its own, not where it is part of a longer word: with the
+// password "bgsync", "postgres://u:bgsync@h" and "password bgsync" are
+// scrubbed while the slot name "app_bgsync_blue" is left readable. A secret
+// that is one word of a longer name could in theory be spelled out there;
+// secrets that short are the risk, and the names stay usable.
+type Scrubber struct{ secrets []string }
 
 // NewScrubber ignores empty secrets.
 func NewScrubber(secrets []string) *Scrubber {
-	var pairs []string
+	sc := &Scrubber{}
 	for _, s := range secrets {
 		if s != "" {
-			pairs = append(pairs, s, "xxxxx")
+			sc.secrets = append(sc.secrets, s)
 		}
 	}
-	if len(pairs) == 0 {
-		return &Scrubber{}
-	}
-	return &Scrubber{r: strings.NewReplacer(pairs...)}
+	return sc
 }
 
-// Scrub returns s with every secret replaced.
+// Scrub returns text with every secret token replaced by "xxxxx".
 func (s *Scrubber) Scrub(text string) string {
-	if s == nil || s.r == nil {
+	if s == nil {
 		return text
 	}
-	return s.r.Replace(text)
+	for _, sec := range s.secrets {
+		text = scrubOne(text, sec)
+	}
+	return text
+}
+
+func scrubOne(text, sec string) string {
+	var b strings.Builder
+	rest := text
+	for {
+		i := strings.Index(rest, sec)
+		if i < 0 {
+			break
+		}
+		end := i + len(sec)
+		if (i > 0 && isWordByte(rest[i-1])) || (end < len(rest) && isWordByte(rest[end])) {
+			b.WriteString(rest[:i+1]) // part of a longer word: keep, look further
+			rest = rest[i+1:]
+			continue
+		}
+		b.WriteString(rest[:i])
+		b.WriteString("xxxxx")
+		rest = rest[end:]
+	}
+	if b.Len() == 0 {
+		return text
+	}
+	b.WriteString(rest)
+	return b.String()
+}
+
+// isWordByte is true for the bytes that continue an identifier.
+func isWordByte(c byte) bool {
+	return c == '_' || c >= 0x80 || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
 }
 
 type scrubHandler struct {

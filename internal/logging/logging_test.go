@@ -37,3 +37,20 @@ func TestBadLevelAndFormat(t *testing.T) {
 		t.Error("format xml accepted")
 	}
 }
+
+func TestScrubTokens(t *testing.T) {
+	sc := NewScrubber([]string{"bgsync", "p@ss w0rd"})
+	tests := []struct{ in, want string }{
+		{"postgres://postgres:bgsync@127.0.0.1/db", "postgres://postgres:xxxxx@127.0.0.1/db"},
+		{"password=bgsync host=h", "password=xxxxx host=h"},
+		{"bgsync", "xxxxx"},
+		{"slot bench_bgsync_blue on /tmp/bgsyncdata", "slot bench_bgsync_blue on /tmp/bgsyncdata"},
+		{"bgsyncbgsync bgsync", "bgsyncbgsync xxxxx"},
+		{"dsn 'user=u password=p@ss w0rd'", "dsn 'user=u password=xxxxx'"},
+	}
+	for _, tt := range tests {
+		if got := sc.Scrub(tt.in); got != tt.want {
+			t.Errorf("Scrub(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

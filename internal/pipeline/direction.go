@@ -172,8 +172,10 @@ func (d *Direction) runOnce(ctx context.Context) error {
 		case <-capCtx.Done():
 		}
 	}()
-	captured := make(chan *change.Txn, 256)
-	fromKafka := make(chan consumed, 256)
+	// Small queues: each stage groups whatever is waiting, so depth buys no
+	// throughput, and every queued transaction holds its rows in memory.
+	captured := make(chan *change.Txn, 16)
+	fromKafka := make(chan consumed, 16)
 	produced := make(chan change.Position, 1) // the last position produced, once the capture has stopped
 	drained := false
 	g.Go(stage("capture", func() error {
@@ -200,7 +202,7 @@ func (d *Direction) runOnce(ctx context.Context) error {
 	cs := capt.Stats()
 	d.stats.update(func(s *Stats) { s.EchoDropped += cs.EchoTxns })
 	if drained {
-		d.advanceSlot(ctx, app.Checkpoint(), cs.Confirmed)
+		d.advanceSlot(ctx, app.Checkpoint())
 		return nil
 	}
 	return err
@@ -208,10 +210,7 @@ func (d *Direction) runOnce(ctx context.Context) error {
 
 // advanceSlot moves the stopped slot to the applied position, so the next
 // start re-sends nothing. Failing here loses nothing: the replay is skipped.
-func (d *Direction) advanceSlot(ctx context.Context, applied, confirmed change.Position) {
-	if applied <= confirmed {
-		return
-	}
+func (d *Direction) advanceSlot(ctx context.Context, applied change.Position) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	var err error
