@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# make bench: bgsync vs PostgreSQL native logical replication on the two
+# local clusters of scripts/env.sh (blue → green), same data, one table.
+# Options go to tools/bench (see -h), directly or through BENCH_ARGS:
+#   bash scripts/bench.sh -rows 100000      make bench BENCH_ARGS="-rows 100000"
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+go build -o "$tmp/bench" ./tools/bench
+# shellcheck disable=SC2086
+"$tmp/bench" -bin "${BGSYNC_BIN:-bin/bgsync}" ${BENCH_ARGS:-} "$@"

@@ -1,0 +1,245 @@
+// Command bench compares bgsync with PostgreSQL's native logical replication
+// on the same data and the same two clusters (blue → green), and prints one
+// table: backlog drain rates for inserts and updates, bgsync's peak RSS and
+// CPU, and end-to-end lag under a steady live workload.
+//
+// Each engine gets its own fresh database (bench_native, bench_bgsync) on
+// both clusters. A phase is loaded on blue while the engine is stopped, then
+// the engine is started and timed until green has caught up. Leftovers of an
+// earlier run are removed first, and everything is dropped at the end.
+//
+// Run through `make bench` or `bash scripts/bench.sh -rows 100000`.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"net/url"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+const (
+	nativeDB = "bench_native"
+	bgsyncDB = "bench_bgsync"
+)
+
+type options struct {
+	rows, txn    int
+	bin          string
+	workDir      string
+	host         string
+	password     string
+	bluePort     int
+	greenPort    int
+	live         time.Duration
+	liveRate     int // rows/s of the live workload
+	liveTxnRows  int
+	probeEvery   time.Duration
+	drainTimeout time.Duration
+	skipNative   bool
+	nativeLive   bool
+	keep         bool
+}
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil {
+		return v
+	}
+	return def
+}
+
+func envStr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func parseFlags() options {
+	var o options
+	flag.IntVar(&o.rows, "rows", 1000000, "rows in the bench table")
+	flag.IntVar(&o.txn, "txn", 1000, "rows per source transaction in the backlog phases")
+	flag.StringVar(&o.bin, "bin", "bin/bgsync", "the bgsync binary")
+	flag.StringVar(&o.workDir, "workdir", "/tmp/bgsync-bench", "config, state (removed at the end) and logs (kept)")
+	flag.StringVar(&o.host, "host", "127.0.0.1", "host of both clusters")
+	flag.StringVar(&o.password, "password", envStr("BGSYNC_PG_PASSWORD", "bgsync"), "password of user postgres")
+	flag.IntVar(&o.bluePort, "blue-port", envInt("BGSYNC_PG_BLUE_PORT", 15433), "blue cluster port")
+	flag.IntVar(&o.greenPort, "green-port", envInt("BGSYNC_PG_GREEN_PORT", 15434), "green cluster port")
+	flag.DurationVar(&o.live, "live", 20*time.Second, "duration of the live lag phase (0 = skip)")
+	flag.IntVar(&o.liveRate, "live-rate", 2000, "rows/s of the live workload")
+	flag.IntVar(&o.liveTxnRows, "live-txn", 100, "rows per transaction of the live workload")
+	flag.DurationVar(&o.probeEvery, "probe-every", 100*time.Millisecond, "interval of lag probes in the live phase")
+	flag.DurationVar(&o.drainTimeout, "drain-timeout", 150*time.Second, "give up a drain after this long")
+	flag.BoolVar(&o.skipNative, "skip-native", false, "measure bgsync only")
+	flag.BoolVar(&o.nativeLive, "native-live", true, "also measure native replication's lag in the live phase")
+	flag.BoolVar(&o.keep, "keep", false, "keep the databases, slots and subscription at the end")
+	flag.Parse()
+	if o.rows < 1 || o.txn < 1 || o.liveTxnRows < 1 || o.liveRate < 1 {
+		fmt.Fprintln(os.Stderr, "bench: -rows, -txn, -live-txn and -live-rate must be positive")
+		os.Exit(2)
+	}
+	return o
+}
+
+// cluster is one PostgreSQL cluster, reached as superuser postgres.
+type cluster struct {
+	name, host, password string
+	port                 int
+}
+
+func (c cluster) dsn(db string) string {
+	return fmt.Sprintf("postgres://postgres:%s@%s:%d/%s?sslmode=disable",
+		url.QueryEscape(c.password), c.host, c.port, db)
+}
+
+// kv is the keyword/value connection string for CREATE SUBSCRIPTION.
+func (c cluster) kv(db string) string {
+	return fmt.Sprintf("host=%s port=%d user=postgres password=%s dbname=%s sslmode=disable",
+		c.host, c.port, c.password, db)
+}
+
+func (c cluster) connect(ctx context.Context, db string) (*pgx.Conn, error) {
+	conn, err := pgx.Connect(ctx, c.dsn(db))
+	if err != nil {
+		return nil, fmt.Errorf("%s: connect to %s:%d/%s: %w", c.name, c.host, c.port, db, err)
+	}
+	return conn, nil
+}
+
+// env is what every phase needs.
+type env struct {
+	o           options
+	blue, green cluster
+	adminBlue   *pgx.Conn // database postgres
+	adminGreen  *pgx.Conn
+	cpu         *cpuMeter
+	logDir      string
+	stateDir    string
+	lastEnable  time.Time // native: last ALTER SUBSCRIPTION ENABLE
+}
+
+// ensure replaces a connection that no longer answers (the cluster was
+// restarted by someone else) with a new one.
+func ensure(ctx context.Context, c cluster, db string, conn **pgx.Conn) error {
+	if *conn != nil && (*conn).Ping(ctx) == nil {
+		return nil
+	}
+	if *conn != nil {
+		(*conn).Close(context.Background())
+	}
+	logf("%s: connection to %s lost; reconnecting", c.name, db)
+	nc, err := connectRetry(ctx, c, db, 90*time.Second)
+	if err != nil {
+		return err
+	}
+	*conn = nc
+	return nil
+}
+
+// startTimes is pg_postmaster_start_time() of blue and green.
+func (e *env) startTimes(ctx context.Context) [2]time.Time {
+	var t [2]time.Time
+	for i, s := range []struct {
+		c    cluster
+		conn **pgx.Conn
+	}{{e.blue, &e.adminBlue}, {e.green, &e.adminGreen}} {
+		if ensure(ctx, s.c, "postgres", s.conn) == nil {
+			_ = (*s.conn).QueryRow(ctx, `SELECT pg_postmaster_start_time()`).Scan(&t[i])
+		}
+	}
+	return t
+}
+
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "bench %s  %s\n", time.Now().Format("15:04:05.0"), fmt.Sprintf(format, args...))
+}
+
+func main() {
+	o := parseFlags()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, o))
+}
+
+func run(ctx context.Context, o options) int {
+	began := time.Now()
+	bin, err := filepath.Abs(o.bin)
+	if err == nil {
+		_, err = os.Stat(bin)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "bench: bgsync binary: %v (run make build)\n", err)
+		return 2
+	}
+	o.bin = bin
+	e := &env{
+		o:        o,
+		blue:     cluster{name: "blue", host: o.host, port: o.bluePort, password: o.password},
+		green:    cluster{name: "green", host: o.host, port: o.greenPort, password: o.password},
+		logDir:   filepath.Join(o.workDir, "logs"),
+		stateDir: filepath.Join(o.workDir, "state"),
+	}
+	if e.adminBlue, err = connectRetry(ctx, e.blue, "postgres", time.Minute); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		return 2
+	}
+	defer func() { e.adminBlue.Close(context.Background()) }()
+	if e.adminGreen, err = connectRetry(ctx, e.green, "postgres", time.Minute); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		return 2
+	}
+	defer func() { e.adminGreen.Close(context.Background()) }()
+	if e.cpu, err = newCPUMeter(ctx, e.adminBlue, e.adminGreen); err != nil {
+		logf("CPU breakdown per cluster unavailable: %v", err)
+	}
+
+	logf("cleaning up leftovers of earlier runs")
+	for _, err := range e.cleanup(ctx, true) {
+		logf("cleanup: %v", err)
+	}
+	if err := os.MkdirAll(e.logDir, 0o755); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		return 2
+	}
+
+	rep := &report{o: o, loadBefore: loadAvg()}
+	started := e.startTimes(ctx)
+	if !o.skipNative {
+		rep.native = e.runNative(ctx)
+	}
+	if ctx.Err() == nil {
+		rep.bgsync = e.runBgsync(ctx)
+	}
+	rep.loadAfter = loadAvg()
+	actx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	for i, t := range e.startTimes(actx) {
+		if !t.Equal(started[i]) {
+			rep.problems = append(rep.problems, fmt.Sprintf("the %s cluster was restarted during the bench (postmaster start %s; not by the bench — another user of the shared cluster): figures of the phase running then are disturbed",
+				[]string{"blue", "green"}[i], t.Local().Format("15:04:05")))
+		}
+	}
+
+	if o.keep {
+		logf("-keep: leaving databases %s and %s, slots and subscription in place", nativeDB, bgsyncDB)
+	} else {
+		logf("dropping the bench databases, slots, publications and subscription")
+		for _, err := range e.cleanup(actx, false) {
+			rep.problems = append(rep.problems, "cleanup: "+err.Error())
+		}
+	}
+	rep.total = time.Since(began)
+	rep.print(os.Stdout)
+	if ctx.Err() != nil {
+		return 1
+	}
+	return 0
+}
