@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/bgsync/bgsync/change"
 	"github.com/jackc/pglogrepl"
@@ -60,7 +61,8 @@ func (r *relation) decodeTuple(td *pglogrepl.TupleData, dec valueDecoder, keyOnl
 		case pglogrepl.TupleDataTypeText:
 			v, err := dec(r.oids[i], col.Data)
 			if err != nil {
-				return nil, fmt.Errorf("table %s column %s (type oid %d): %w", r.table, r.columns[i].Name, r.oids[i], err)
+				return nil, fmt.Errorf("table %s key %s column %s (type oid %d): %w",
+					r.table, r.rawKey(td), r.columns[i].Name, r.oids[i], err)
 			}
 			row[i] = v
 		default:
@@ -68,4 +70,33 @@ func (r *relation) decodeTuple(td *pglogrepl.TupleData, dec valueDecoder, keyOnl
 		}
 	}
 	return row, nil
+}
+
+// rawKey renders the key columns of a tuple as sent, for error messages
+// (it needs no decoding, so it works when a value does not decode).
+func (r *relation) rawKey(td *pglogrepl.TupleData) string {
+	var b strings.Builder
+	b.WriteByte('(')
+	n := 0
+	for i, c := range r.columns {
+		if !c.Key || i >= len(td.Columns) {
+			continue
+		}
+		if n > 0 {
+			b.WriteString(", ")
+		}
+		n++
+		b.WriteString(c.Name)
+		b.WriteByte('=')
+		switch td.Columns[i].DataType {
+		case pglogrepl.TupleDataTypeText:
+			b.Write(td.Columns[i].Data)
+		case pglogrepl.TupleDataTypeNull:
+			b.WriteString("NULL")
+		default:
+			b.WriteString("?")
+		}
+	}
+	b.WriteByte(')')
+	return b.String()
 }

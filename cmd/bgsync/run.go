@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -84,6 +85,7 @@ func (a *app) run(ctx context.Context, progress, drainTimeout time.Duration) err
 		brokers = b.Addrs()
 		a.log.Info("embedded broker started", "addrs", fmt.Sprint(brokers), "dir", dir)
 	}
+	started := time.Now()
 	var dirs []*pipeline.Direction
 	for _, d := range a.directions() {
 		dirs = append(dirs, pipeline.New(a.directionConfig(d[0], d[1], brokers)))
@@ -117,6 +119,9 @@ func (a *app) run(ctx context.Context, progress, drainTimeout time.Duration) err
 		cancel()
 		<-finished
 	}
+	// A last progress line, so even a run shorter than --progress reports
+	// its totals in the usual shape.
+	(&progressReporter{log: a.log, last: map[string]uint64{}, lastAt: started}).report(dirs, time.Now())
 	for _, d := range dirs {
 		s := d.Stats()
 		a.log.Info("stopped", "direction", s.Direction, "rows_applied", s.Rows(), "txns_applied", s.AppliedTxns,
@@ -182,25 +187,36 @@ func (a *app) preflight(ctx context.Context) error {
 func (a *app) reportProgress(ctx context.Context, dirs []*pipeline.Direction, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
-	last := map[string]uint64{}
-	lastAt := time.Now()
+	p := &progressReporter{log: a.log, last: map[string]uint64{}, lastAt: time.Now()}
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case now := <-t.C:
-			secs := now.Sub(lastAt).Seconds()
-			lastAt = now
-			for _, d := range dirs {
-				s := d.Stats()
-				rows := s.Rows()
-				rate := float64(rows-last[s.Direction]) / secs
-				last[s.Direction] = rows
-				a.log.Info("progress", "direction", s.Direction, "state", string(s.State),
-					"rows_applied", rows, "rows_per_sec", int64(rate), "txns_applied", s.AppliedTxns,
-					"lag_ms", s.Lag.Milliseconds(), "lag_p50_ms", s.LagP50.Milliseconds(), "lag_p99_ms", s.LagP99.Milliseconds(),
-					"checkpoint", s.Checkpoint, "restarts", s.Restarts, "last_error", s.LastError)
-			}
+			p.report(dirs, now)
 		}
+	}
+}
+
+// progressReporter logs one "progress" line per direction, with the rate
+// since its previous report.
+type progressReporter struct {
+	log    *slog.Logger
+	last   map[string]uint64
+	lastAt time.Time
+}
+
+func (p *progressReporter) report(dirs []*pipeline.Direction, now time.Time) {
+	secs := max(now.Sub(p.lastAt).Seconds(), 1e-3)
+	p.lastAt = now
+	for _, d := range dirs {
+		s := d.Stats()
+		rows := s.Rows()
+		rate := float64(rows-p.last[s.Direction]) / secs
+		p.last[s.Direction] = rows
+		p.log.Info("progress", "direction", s.Direction, "state", string(s.State),
+			"rows_applied", rows, "rows_per_sec", int64(rate), "txns_applied", s.AppliedTxns,
+			"lag_ms", s.Lag.Milliseconds(), "lag_p50_ms", s.LagP50.Milliseconds(), "lag_p99_ms", s.LagP99.Milliseconds(),
+			"checkpoint", s.Checkpoint, "restarts", s.Restarts, "last_error", s.LastError)
 	}
 }
