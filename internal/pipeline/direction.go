@@ -260,6 +260,7 @@ func (d *Direction) produce(ctx context.Context, prod *transport.Producer, in <-
 		}
 		last = batch[len(batch)-1].Position
 		d.stats.update(func(s *Stats) {
+			d.stats.produced = max(d.stats.produced, uint64(last))
 			s.Captured += uint64(len(batch))
 			s.CapturedRows += uint64(rows)
 		})
@@ -335,6 +336,7 @@ func (d *Direction) apply(ctx context.Context, app *applypg.Applier, capt *captu
 			s.Truncated += uint64(res.Truncated)
 			s.Missing += uint64(res.Missing)
 			s.Checkpoint = res.Position.String()
+			d.stats.applied = max(d.stats.applied, uint64(res.Position))
 			if res.Applied > 0 {
 				s.LastCommit = res.LastCommitTime
 			}

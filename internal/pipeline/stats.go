@@ -42,10 +42,14 @@ type Stats struct {
 func (s Stats) Rows() uint64 { return s.Inserted + s.Updated + s.Deleted }
 
 type statsBox struct {
-	mu   sync.Mutex
-	s    Stats
-	lags []time.Duration // recent per-transaction lags, ring
-	next int
+	mu sync.Mutex
+	s  Stats
+	// produced and applied are the highest source positions written to
+	// Kafka and applied: when applied has caught up, nothing read is in
+	// flight and the lag is reported as 0 rather than as the last value.
+	produced, applied uint64
+	lags              []time.Duration // recent per-transaction lags, ring
+	next              int
 }
 
 const lagWindow = 4096
@@ -72,6 +76,9 @@ func (b *statsBox) get() Stats {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	s := b.s
+	if b.applied >= b.produced {
+		s.Lag = 0
+	}
 	if n := len(b.lags); n > 0 {
 		l := append([]time.Duration(nil), b.lags...)
 		sort.Slice(l, func(i, j int) bool { return l[i] < l[j] })
