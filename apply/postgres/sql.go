@@ -15,6 +15,33 @@ func quoteIdent(s string) string { return pgx.Identifier{s}.Sanitize() }
 
 func quoteTable(t change.Table) string { return pgx.Identifier{t.Schema, t.Name}.Sanitize() }
 
+// appendIdents writes quoted identifiers separated by ", ".
+func appendIdents(b *strings.Builder, names []string) {
+	for i, n := range names {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(quoteIdent(n))
+	}
+}
+
+// appendPairs writes left.col = right.col for each column, joined by sep
+// (", " for SET lists, " AND " for join conditions). An empty prefix
+// leaves the left column unqualified.
+func appendPairs(b *strings.Builder, cols []string, left, right, sep string) {
+	for i, c := range cols {
+		if i > 0 {
+			b.WriteString(sep)
+		}
+		if left != "" {
+			b.WriteString(left + ".")
+		}
+		b.WriteString(quoteIdent(c))
+		b.WriteString(" = " + right + ".")
+		b.WriteString(quoteIdent(c))
+	}
+}
+
 func appendParam(b *strings.Builder, n int) {
 	b.WriteByte('$')
 	b.WriteString(strconv.Itoa(n))
@@ -26,12 +53,7 @@ func insertSQL(t change.Table, cols []string, rows int) string {
 	b.WriteString("INSERT INTO ")
 	b.WriteString(quoteTable(t))
 	b.WriteString(" (")
-	for i, c := range cols {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(quoteIdent(c))
-	}
+	appendIdents(&b, cols)
 	b.WriteString(") VALUES ")
 	n := 1
 	for r := 0; r < rows; r++ {
@@ -100,12 +122,7 @@ func appendKeyMatch(b *strings.Builder, key []string, rows, first int) {
 		return
 	}
 	b.WriteByte('(')
-	for i, k := range key {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(quoteIdent(k))
-	}
+	appendIdents(b, key)
 	b.WriteString(") IN (")
 	for r := 0; r < rows; r++ {
 		if r > 0 {
@@ -165,12 +182,7 @@ func copySQL(t change.Table, cols []string) string {
 	b.WriteString("COPY ")
 	b.WriteString(quoteTable(t))
 	b.WriteString(" (")
-	for i, c := range cols {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(quoteIdent(c))
-	}
+	appendIdents(&b, cols)
 	b.WriteString(") FROM STDIN")
 	return b.String()
 }

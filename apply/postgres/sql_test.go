@@ -65,3 +65,20 @@ func TestChunkSizes(t *testing.T) {
 		}
 	}
 }
+
+func TestStageSQL(t *testing.T) {
+	tb := change.Table{Schema: "public", Name: "items"}
+	got := stagedUpdateSQL(tb, "bgsync_stage_0", []string{"a", "b"}, []string{"k1", "k2"})
+	want := `SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; ` +
+		`UPDATE "public"."items" AS t SET "a" = s."a", "b" = s."b" FROM pg_temp."bgsync_stage_0" AS s ` +
+		`WHERE t."k1" = s."k1" AND t."k2" = s."k2"; TRUNCATE pg_temp."bgsync_stage_0"; RESET enable_hashjoin; RESET enable_mergejoin`
+	if got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+	if got := copySQL(tb, []string{"id", "x y"}); got != `COPY "public"."items" ("id", "x y") FROM STDIN` {
+		t.Errorf("copySQL = %s", got)
+	}
+	if got := string(appendCopyEscaped(nil, []byte("a\tb\nc\\d\re"))); got != `a\tb\nc\\d\re` {
+		t.Errorf("escaped = %q", got)
+	}
+}

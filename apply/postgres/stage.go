@@ -196,26 +196,11 @@ func stagedUpdateSQL(t change.Table, stage string, set, key []string) string {
 	b.WriteString("SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; UPDATE ")
 	b.WriteString(quoteTable(t))
 	b.WriteString(" AS t SET ")
-	for i, c := range set {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(quoteIdent(c))
-		b.WriteString(" = s.")
-		b.WriteString(quoteIdent(c))
-	}
+	appendPairs(&b, set, "", "s", ", ")
 	b.WriteString(" FROM pg_temp.")
 	b.WriteString(quoteIdent(stage))
 	b.WriteString(" AS s WHERE ")
-	for i, k := range key {
-		if i > 0 {
-			b.WriteString(" AND ")
-		}
-		b.WriteString("t.")
-		b.WriteString(quoteIdent(k))
-		b.WriteString(" = s.")
-		b.WriteString(quoteIdent(k))
-	}
+	appendPairs(&b, key, "t", "s", " AND ")
 	b.WriteString("; TRUNCATE pg_temp.")
 	b.WriteString(quoteIdent(stage))
 	b.WriteString("; RESET enable_hashjoin; RESET enable_mergejoin")
