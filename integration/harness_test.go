@@ -316,12 +316,13 @@ func (p *proc) kill() {
 
 // itConfig is what a test puts in bgsync's config file.
 type itConfig struct {
-	Name      string
-	StateDir  string
-	BlueDSN   string
-	GreenDSN  string
-	Tables    []string
-	BatchRows int
+	Name       string
+	Directions string // default blue-to-green
+	StateDir   string
+	BlueDSN    string
+	GreenDSN   string
+	Tables     []string
+	BatchRows  int
 }
 
 // render writes the config as YAML in the documented layout.
@@ -331,7 +332,11 @@ func (c itConfig) render() string {
 	fmt.Fprintf(&b, "state_dir: %q\n", c.StateDir)
 	fmt.Fprintf(&b, "blue: {engine: postgres, dsn: %q}\n", c.BlueDSN)
 	fmt.Fprintf(&b, "green: {engine: postgres, dsn: %q}\n", c.GreenDSN)
-	b.WriteString("directions: blue-to-green\n")
+	dirs := c.Directions
+	if dirs == "" {
+		dirs = "blue-to-green"
+	}
+	fmt.Fprintf(&b, "directions: %s\n", dirs)
 	b.WriteString("kafka: {brokers: embedded}\n")
 	b.WriteString("tables:\n")
 	for _, tbl := range c.Tables {
