@@ -27,8 +27,8 @@ const (
 	KindDate        // I: days since 1970-01-01; math.MaxInt64 / math.MinInt64 = ±infinity
 	KindTime        // I: microseconds since midnight
 	KindTimeTZ      // I: microseconds since midnight (local), J: zone offset in seconds east of UTC
-	KindTimestamp   // I: microseconds since 1970-01-01 00:00:00 (no zone); ±infinity as for KindDate
-	KindTimestampTZ // I: microseconds since the Unix epoch, UTC; ±infinity as for KindDate
+	KindTimestamp   // I: microseconds since 2000-01-01 00:00:00 (no zone); ±infinity as for KindDate
+	KindTimestampTZ // I: microseconds since 2000-01-01 00:00:00 UTC; ±infinity as for KindDate
 	KindInterval    // I: microseconds, J: months<<32 | uint32(days)
 	KindUUID        // S: the 16 bytes
 	KindJSON        // S: JSON text
@@ -47,6 +47,12 @@ func (k Kind) String() string {
 	}
 	return "kind(" + strconv.Itoa(int(k)) + ")"
 }
+
+// Epoch2000Unix is 2000-01-01 00:00:00 UTC in Unix microseconds: the zero of
+// KindTimestamp and KindTimestampTZ. It is PostgreSQL's own epoch, so its
+// whole range (4713 BC to 294276 AD) fits in the 64-bit count; counted from
+// 1970 the last 29 years would not.
+const Epoch2000Unix int64 = 946_684_800_000_000
 
 // Infinity sentinels for KindDate, KindTimestamp and KindTimestampTZ.
 const (
@@ -92,11 +98,11 @@ func TimeTZ(us int64, offsetSec int32) Value {
 	return Value{Kind: KindTimeTZ, I: us, J: int64(offsetSec)}
 }
 
-// TimestampTZ takes microseconds since the Unix epoch in UTC.
+// TimestampTZ takes microseconds since 2000-01-01 00:00:00 UTC.
 func TimestampTZ(us int64) Value { return Value{Kind: KindTimestampTZ, I: us} }
 
 // TimestampTZOf converts a time.Time (any zone) to KindTimestampTZ.
-func TimestampTZOf(t time.Time) Value { return TimestampTZ(t.UnixMicro()) }
+func TimestampTZOf(t time.Time) Value { return TimestampTZ(t.UnixMicro() - Epoch2000Unix) }
 
 func Interval(months, days int32, us int64) Value {
 	return Value{Kind: KindInterval, I: us, J: int64(months)<<32 | int64(uint32(days))}

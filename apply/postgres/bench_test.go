@@ -33,7 +33,7 @@ func BenchmarkApply(b *testing.B) {
 		for i := int64(0); i < 1000; i++ {
 			t.Changes = append(t.Changes, change.Change{Op: op, Table: tb, Columns: cols, Seq: uint32(i),
 				After: change.Row{change.Int(first + i), change.Int(i), change.Text(text), change.Numeric("12.34"),
-					change.TimestampTZ(time.Now().UnixMicro())}})
+					change.TimestampTZOf(time.Now())}})
 		}
 		return t
 	}

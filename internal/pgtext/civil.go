@@ -78,10 +78,15 @@ func addChecked(a, b int64) (int64, bool) {
 	return s, true
 }
 
-// timestampMicros combines days and a time of day into microseconds since
-// 1970-01-01 00:00, refusing results that overflow or collide with the
+// epoch2000Days is 2000-01-01 in days from 1970-01-01: timestamps count
+// from 2000 (change.Epoch2000Unix), dates from 1970.
+const epoch2000Days = 10957
+
+// timestampMicros combines days from 1970 and a time of day into
+// microseconds since 2000-01-01 00:00, refusing results that overflow or collide with the
 // infinity sentinels.
 func timestampMicros(days, tod int64) (int64, bool) {
+	days -= epoch2000Days
 	const maxDays = math.MaxInt64 / usPerDay
 	if days > maxDays || days < -maxDays-1 {
 		return 0, false

@@ -316,7 +316,7 @@ func appendTimestamp(dst []byte, us int64, tz bool) []byte {
 		return append(dst, "-infinity"...)
 	}
 	days := floorDiv(us, usPerDay)
-	dst, bc := appendYMD(dst, days)
+	dst, bc := appendYMD(dst, days+epoch2000Days)
 	dst = append(dst, ' ')
 	dst = appendClock(dst, us-days*usPerDay)
 	if tz {

@@ -18,8 +18,9 @@ func dayOf(y, m, d int) int64 {
 	return time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC).Unix() / 86400
 }
 
+// microsOf is a timestamp in microseconds from 2000-01-01 (change's epoch).
 func microsOf(y, m, d, hh, mm, ss, us int) int64 {
-	return time.Date(y, time.Month(m), d, hh, mm, ss, us*1000, time.UTC).UnixMicro()
+	return time.Date(y, time.Month(m), d, hh, mm, ss, us*1000, time.UTC).UnixMicro() - change.Epoch2000Unix
 }
 
 func TestDecode(t *testing.T) {
@@ -77,7 +78,8 @@ func TestDecode(t *testing.T) {
 		{"timetz_hours", pgtype.TimetzOID, "00:00:00-12", change.TimeTZ(0, -43200)},
 		{"timetz_seconds", pgtype.TimetzOID, "10:00:00+05:30:15", change.TimeTZ(36000000000, 19815)},
 		{"timestamp", pgtype.TimestampOID, "2024-01-02 03:04:05.123456", change.Timestamp(microsOf(2024, 1, 2, 3, 4, 5, 123456))},
-		{"timestamp_pre_epoch", pgtype.TimestampOID, "1969-12-31 23:59:59.999999", change.Timestamp(-1)},
+		{"timestamp_pre_epoch", pgtype.TimestampOID, "1999-12-31 23:59:59.999999", change.Timestamp(-1)},
+		{"timestamp_pg_max", pgtype.TimestampOID, "294276-12-31 23:59:59.999999", change.Timestamp(microsOf(294276, 12, 31, 23, 59, 59, 999999))},
 		{"timestamp_bc", pgtype.TimestampOID, "0044-03-15 10:00:00 BC", change.Timestamp(microsOf(-43, 3, 15, 10, 0, 0, 0))},
 		{"timestamp_5_digit_year", pgtype.TimestampOID, "10000-01-01 00:00:00", change.Timestamp(microsOf(10000, 1, 1, 0, 0, 0, 0))},
 		{"timestamp_inf", pgtype.TimestampOID, "infinity", change.Timestamp(change.PosInfinity)},
@@ -155,7 +157,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"timetz_no_offset", pgtype.TimetzOID, "00:00:00", ErrSyntax},
 		{"timestamp_24h", pgtype.TimestampOID, "2024-01-01 24:00:00", ErrSyntax},
 		{"timestamp_t_separator", pgtype.TimestampOID, "2024-01-01T00:00:00", ErrSyntax},
-		{"timestamp_beyond_int64", pgtype.TimestampOID, "294276-12-31 23:59:59.999999", ErrRange},
+		{"timestamp_beyond_int64", pgtype.TimestampOID, "294278-01-01 00:00:00", ErrRange},
 		{"timestamptz_no_offset", pgtype.TimestamptzOID, "2024-01-01 00:00:00", ErrSyntax},
 		{"timestamptz_bad_offset", pgtype.TimestamptzOID, "2024-01-01 00:00:00+5", ErrSyntax},
 		{"interval_empty", pgtype.IntervalOID, "", ErrSyntax},

@@ -82,10 +82,8 @@ func appendScalar(dst []byte, v change.Value) ([]byte, error) {
 		}
 		return appendOffset(appendClock(dst, v.I), v.J), nil
 	case change.KindTimestamp, change.KindTimestampTZ:
-		// change.Value ends before PostgreSQL's upper limit (294276 AD) but
-		// starts long before its lower one.
-		if v.I != change.NegInfinity && v.I < minPGDay*usPerDay {
-			return dst, fmt.Errorf("%d µs from 1970 is before PostgreSQL's 4714-11-24 BC: %w", v.I, ErrRange)
+		if v.I != change.NegInfinity && v.I != change.PosInfinity && (v.I < minPGTimestamp || v.I > maxPGTimestamp) {
+			return dst, fmt.Errorf("%d µs from 2000 is outside PostgreSQL's 4714-11-24 BC..294276-12-31: %w", v.I, ErrRange)
 		}
 		return appendTimestamp(dst, v.I, v.Kind == change.KindTimestampTZ), nil
 	case change.KindInterval:
@@ -118,7 +116,10 @@ const hexDigits = "0123456789abcdef"
 // days from 1970-01-01.
 var (
 	minPGDay = daysFromCivil(-4713, 11, 24)
-	maxPGDay = daysFromCivil(5874897, 12, 31)
+	// PostgreSQL's timestamp range in microseconds from 2000-01-01.
+	minPGTimestamp = (minPGDay - epoch2000Days) * usPerDay
+	maxPGTimestamp = (daysFromCivil(294277, 1, 1)-epoch2000Days)*usPerDay - 1
+	maxPGDay       = daysFromCivil(5874897, 12, 31)
 )
 
 // maxZoneOffset is PostgreSQL's largest timetz offset, 15:59:59.

@@ -78,6 +78,7 @@ type serverCase struct {
 
 func serverCases(schema string) []serverCase {
 	epochUS := "(extract(epoch from $1::%s) * 1000000)::int8"
+	epoch2000US := "((extract(epoch from $1::%s) - 946684800) * 1000000)::int8"
 	return []serverCase{
 		{typ: "bool", literals: []string{"t", "f", "true"}},
 		{typ: "int2", literals: []string{"-32768", "32767", "0"}},
@@ -103,10 +104,14 @@ func serverCases(schema string) []serverCase {
 		{typ: "timetz", literals: []string{"12:34:56.789+05:30", "00:00:00-12", "24:00:00+15:59", "10:00:00+05:30:15", "23:59:59.999999-15:59:59"}},
 		{typ: "timestamp", literals: []string{"2024-01-02 03:04:05.123456", "1970-01-01 00:00:00.000001", "1969-12-31 23:59:59.999999",
 			"0044-03-15 10:00:00 BC", "4714-11-24 00:00:00 BC", "10000-01-01 00:00:00", "294247-01-01 00:00:00", "infinity", "-infinity"},
-			oracle: fmt.Sprintf(epochUS, "timestamp")},
+			oracle: fmt.Sprintf(epoch2000US, "timestamp")},
+		// PostgreSQL's largest timestamps: extract(epoch) rounds them, so no
+		// numeric oracle; the round trip through the server still checks them.
+		{typ: "timestamp", literals: []string{"294276-12-31 23:59:59.999999"}},
+		{typ: "timestamptz", literals: []string{"294276-12-31 23:59:59.999999+00"}},
 		{typ: "timestamptz", literals: []string{"2024-01-02 03:04:05.123456+05:30", "2024-06-30 12:00:00+00", "1800-01-01 00:00:00+00",
 			"0044-03-15 10:00:00+00 BC", "4714-11-24 00:00:00+00 BC", "10000-01-01 00:00:00+00", "infinity", "-infinity"},
-			oracle: fmt.Sprintf(epochUS, "timestamptz")},
+			oracle: fmt.Sprintf(epoch2000US, "timestamptz")},
 		{typ: "interval", literals: []string{"1 year 2 mons -3 days 04:05:06.789", "-1 year +2 mons", "0", "1 microsecond",
 			"-00:00:00.000001", "100 hours", "-1 days +01:00:00", "1 day -1 hour", "-9223372036854775808 microseconds",
 			"9223372036854775807 microseconds", "-2147483648 mons -2147483648 days", "2147483647 mons 2147483647 days"}},
@@ -278,8 +283,6 @@ func TestServerUnrepresentable(t *testing.T) {
 		name, sql string
 		oid       uint32
 	}{
-		{"timestamp_near_max", "SELECT '294276-12-31 23:59:59.999999'::timestamp", 1114},
-		{"timestamptz_near_max", "SELECT '294276-12-31 23:59:59.999999+00'::timestamptz", 1184},
 		{"array_lower_bound", "SELECT '[0:1]={1,2}'::int4[]", 1007},
 	}
 	for _, tc := range tests {
