@@ -33,10 +33,10 @@
 // IntervalStyle=postgres, extra_float_digits>=1 (the default, the shortest
 // exact float text). bytea_output may be hex or escape; TimeZone may be any
 // zone (timestamptz offsets, also odd local-mean-time ones like +05:53:28,
-// are applied). Arrays with lower bounds other than 1 ([0:2]={...}) and
-// timestamps in the last 30 years before PostgreSQL's maximum, which
-// change.Value cannot hold, are errors wrapping ErrRange: never silently
-// altered values.
+// are applied). Timestamps cover PostgreSQL's whole range (change counts
+// them from 2000-01-01, as PostgreSQL does). Arrays with lower bounds other
+// than 1 ([0:2]={...}), which change.Value cannot hold, are errors wrapping
+// ErrRange: never silently altered values.
 //
 // Encoding. Encode(dst, v) appends the text input form of v, such that a
 // text-format parameter of unspecified type (OID 0) makes the server store
