@@ -77,7 +77,7 @@ func (c *Capture) Run(ctx context.Context, out chan<- *change.Txn) error {
 	}
 	args := []string{
 		"proto_version '2'",
-		fmt.Sprintf("publication_names '%s'", c.cfg.Publication),
+		"publication_names " + quoteLiteral(c.cfg.Publication),
 		"streaming 'true'",
 	}
 	if err := pglogrepl.StartReplication(ctx, conn, c.cfg.Slot, 0, pglogrepl.StartReplicationOptions{PluginArgs: args}); err != nil {

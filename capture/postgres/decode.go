@@ -42,8 +42,8 @@ type decoder struct {
 }
 
 type captureStats struct {
-	txns, rows, echoTxns, echoRows, aborted uint64
-	lastCommit                              time.Time
+	txns, rows, echoTxns, echoRows, aborted, empty uint64
+	lastCommit                                     time.Time
 }
 
 func newDecoder(dec valueDecoder, skipPrefix string) *decoder {
@@ -242,6 +242,14 @@ func (d *decoder) finish(p *pending, end pglogrepl.LSN, commitTime time.Time) *c
 		return nil
 	}
 	if pos <= d.lastEmitted {
+		return nil
+	}
+	if len(p.changes) == 0 {
+		// Nothing to apply (a streamed transaction on unpublished tables, or
+		// one whose every change was rolled back to a savepoint). Handing it
+		// on would make the pipeline wait for a position that never reaches
+		// Kafka; its WAL is confirmed with the next keepalive or transaction.
+		d.stats.empty++
 		return nil
 	}
 	d.lastEmitted = pos

@@ -1,6 +1,9 @@
 package postgres
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 func TestFlushPosition(t *testing.T) {
 	tests := []struct {
@@ -27,5 +30,15 @@ func TestFlushPosition(t *testing.T) {
 				t.Errorf("flush = %d, want %d", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestEmptyTransactionNotHandedOn(t *testing.T) {
+	d := newDecoder(nil, "")
+	if txn := d.finish(&pending{xid: 7}, 100, time.Now()); txn != nil {
+		t.Fatalf("empty transaction handed on: %+v", txn)
+	}
+	if d.lastEmitted != 0 || d.stats.empty != 1 {
+		t.Errorf("lastEmitted %d, empty %d; want 0 and 1", d.lastEmitted, d.stats.empty)
 	}
 }

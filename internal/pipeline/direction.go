@@ -97,6 +97,9 @@ func (d *Direction) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			d.stats.update(func(s *Stats) { s.State = StateStopped })
 			return nil
+		case <-d.drain: // stopping: nothing in flight to drain while down
+			d.stats.update(func(s *Stats) { s.State = StateStopped })
+			return nil
 		case <-time.After(wait):
 		}
 		backoff = min(backoff*2, d.cfg.MaxBackoff)
