@@ -11,7 +11,10 @@ import (
 // ConsumerStats counts what a Consumer received and dropped.
 type ConsumerStats struct {
 	Messages uint64 // messages read
-	Txns     uint64 // complete transactions returned
+	// OtherRuns counts messages of earlier producer runs passed over (see
+	// ConsumerConfig.Run); their transactions are re-sent in the current run.
+	OtherRuns uint64
+	Txns      uint64 // complete transactions returned
 	// DroppedTxns counts incomplete transactions dropped because another
 	// transaction (or the same one from Seq 0 again) followed them.
 	DroppedTxns uint64
@@ -62,6 +65,18 @@ func newAssembler(start, maxBytes int64) *assembler {
 
 // add takes the record decoded from the message at offset, n bytes long.
 // It returns the transaction that record completes, if any.
+// skip passes over a message that is not for this consumer (another run's),
+// checking that offsets stay contiguous.
+func (a *assembler) skip(offset int64) error {
+	if offset != a.next {
+		return fmt.Errorf("expected offset %d, got %d: %w", a.next, offset, ErrOffsetGap)
+	}
+	a.next = offset + 1
+	a.stats.Messages++
+	a.stats.OtherRuns++
+	return nil
+}
+
 func (a *assembler) add(rec *Record, offset int64, n int) (*change.Txn, error) {
 	if offset != a.next {
 		return nil, fmt.Errorf("expected offset %d, got %d: %w", a.next, offset, ErrOffsetGap)

@@ -20,7 +20,16 @@ type ConsumerConfig struct {
 	Brokers   []string
 	Topic     string
 	Partition int // default 0
-	Codec     Codec
+	// Run, when not zero, makes the consumer read only messages stamped
+	// with this run id by a producer (ProducerConfig.Run), in sequence from
+	// 0. Messages of other runs are skipped and counted: the source re-sends
+	// everything not yet applied at every run start, so they carry nothing
+	// the current run will not deliver again; a late-landing message of an
+	// old run can then never be applied ahead of earlier re-sent ones. A
+	// sequence number out of order is ErrOffsetGap: a lost message is never
+	// skipped.
+	Run   uint64
+	Codec Codec
 	// MaxTxnBytes bounds the encoded size of the one transaction being
 	// rebuilt (default 128 MiB, about 400k changes of 300 bytes). Decoded,
 	// a transaction takes roughly 3 to 4 times its encoded size. A larger
@@ -95,7 +104,8 @@ type Consumer struct {
 	dec     Decoder
 	asm     *assembler
 	start   int64
-	err     error // sticky: returned by every Next after it
+	runSeq  uint64 // next sequence number expected from the run
+	err     error  // sticky: returned by every Next after it
 
 	mu    sync.Mutex
 	stats ConsumerStats
@@ -205,6 +215,16 @@ func (c *Consumer) Next(ctx context.Context) (*change.Txn, int64, error) {
 			}
 			return nil, 0, c.err
 		}
+		if c.cfg.Run != 0 {
+			current, err := c.checkRun(&m)
+			if err != nil {
+				c.err = &MessageError{Topic: c.cfg.Topic, Partition: c.cfg.Partition, Offset: m.Offset, Err: err}
+				return nil, 0, c.err
+			}
+			if !current {
+				continue // an earlier run's message: re-sent by the source in this run
+			}
+		}
 		rec, err := c.dec.Decode(m.Key, m.Value)
 		if err != nil {
 			c.err = &MessageError{Topic: c.cfg.Topic, Partition: c.cfg.Partition, Offset: m.Offset,
@@ -254,4 +274,19 @@ func (c *Consumer) Close() error {
 		case <-tick.C:
 		}
 	}
+}
+
+// checkRun reports whether m belongs to the consumer's run, and fails when
+// it does but is not the next in the run's sequence. A message of another
+// run is passed over, keeping the offsets contiguous for the assembler.
+func (c *Consumer) checkRun(m *kafka.Message) (bool, error) {
+	run, seq, ok := runStamp(m.Headers)
+	if !ok || run != c.cfg.Run {
+		return false, c.asm.skip(m.Offset)
+	}
+	if seq != c.runSeq {
+		return false, fmt.Errorf("run %x: expected message %d, got %d: %w", run, c.runSeq, seq, ErrOffsetGap)
+	}
+	c.runSeq++
+	return true, nil
 }

@@ -74,6 +74,17 @@
 // producer holds the encoded messages of one WriteTxns call, written in
 // slices of at most 32 MiB.
 //
+// # Runs
+//
+// Every (re)start of a direction is a run with a random id. Its producer
+// stamps each message with the run id and a sequence number from 0 (header
+// RunHeader); its consumer reads only its own run's messages, in sequence.
+// A message of an earlier run that lands late (a produce request that timed
+// out but was written, replicated after the new consumer's start offset) is
+// passed over and counted: the source re-sends it in the new run, in order.
+// A break in the run's own sequence (the log lost or reset messages) is
+// ErrOffsetGap and restarts the direction: nothing is ever skipped.
+//
 // # Embedded broker
 //
 // StartEmbedded runs kfake with a data directory (locked against a second

@@ -17,6 +17,11 @@ import (
 type ProducerConfig struct {
 	Brokers []string
 	Topic   string
+	// Run, when not zero, stamps every message with this run id and a
+	// sequence number counting from 0 (header RunHeader), so a consumer of
+	// the same run can tell its messages from late ones of earlier runs and
+	// notice any that are missing. See ConsumerConfig.Run.
+	Run uint64
 	// Partition receives every message (default 0): one partition keeps
 	// source order and transaction atomicity.
 	Partition int
@@ -105,6 +110,9 @@ type Producer struct {
 	buf   []byte
 	spans []span
 	msgs  []kafka.Message
+	seq   uint64 // next run sequence number (see ProducerConfig.Run)
+	hdrs  []kafka.Header
+	stamp []byte
 }
 
 // NewProducer returns a producer; it connects on the first write.
@@ -193,12 +201,24 @@ func (p *Producer) flush(ctx context.Context) error {
 	// goes by (a zero time would be 1970 and expire at once).
 	now := time.Now()
 	p.msgs = p.msgs[:0]
-	for _, s := range p.spans {
-		p.msgs = append(p.msgs, kafka.Message{
+	if p.cfg.Run != 0 {
+		p.hdrs = make([]kafka.Header, len(p.spans)) // fresh: kafka-go may keep them on error
+		p.stamp = make([]byte, 0, runStampLen*len(p.spans))
+	}
+	for i, s := range p.spans {
+		m := kafka.Message{
 			Key:   p.buf[s.start:s.mid:s.mid],
 			Value: p.buf[s.mid:s.end:s.end],
 			Time:  now,
-		})
+		}
+		if p.cfg.Run != 0 {
+			start := len(p.stamp)
+			p.stamp = appendRunStamp(p.stamp, p.cfg.Run, p.seq)
+			p.seq++
+			p.hdrs[i] = kafka.Header{Key: RunHeader, Value: p.stamp[start:len(p.stamp):len(p.stamp)]}
+			m.Headers = p.hdrs[i : i+1 : i+1]
+		}
+		p.msgs = append(p.msgs, m)
 	}
 	n := len(p.msgs)
 	if err := p.w.WriteMessages(ctx, p.msgs...); err != nil {
