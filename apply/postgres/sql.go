@@ -42,6 +42,27 @@ func appendPairs(b *strings.Builder, cols []string, left, right, sep string) {
 	}
 }
 
+// appendParamRows writes rows tuples of width parameters, numbered from
+// first: ($1, $2), ($3, $4). It returns the next parameter number.
+func appendParamRows(b *strings.Builder, rows, width, first int) int {
+	n := first
+	for r := 0; r < rows; r++ {
+		if r > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('(')
+		for i := 0; i < width; i++ {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			appendParam(b, n)
+			n++
+		}
+		b.WriteByte(')')
+	}
+	return n
+}
+
 func appendParam(b *strings.Builder, n int) {
 	b.WriteByte('$')
 	b.WriteString(strconv.Itoa(n))
@@ -55,21 +76,7 @@ func insertSQL(t change.Table, cols []string, rows int) string {
 	b.WriteString(" (")
 	appendIdents(&b, cols)
 	b.WriteString(") VALUES ")
-	n := 1
-	for r := 0; r < rows; r++ {
-		if r > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteByte('(')
-		for i := range cols {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			appendParam(&b, n)
-			n++
-		}
-		b.WriteByte(')')
-	}
+	appendParamRows(&b, rows, len(cols), 1)
 	return b.String()
 }
 
@@ -124,20 +131,7 @@ func appendKeyMatch(b *strings.Builder, key []string, rows, first int) {
 	b.WriteByte('(')
 	appendIdents(b, key)
 	b.WriteString(") IN (")
-	for r := 0; r < rows; r++ {
-		if r > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteByte('(')
-		for i := range key {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			appendParam(b, n)
-			n++
-		}
-		b.WriteByte(')')
-	}
+	appendParamRows(b, rows, len(key), n)
 	b.WriteByte(')')
 }
 

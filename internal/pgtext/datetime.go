@@ -264,7 +264,8 @@ func appendYMD(dst []byte, days int64) ([]byte, bool) {
 	return appendPadded(dst, d, 2), bc
 }
 
-// appendClock appends HH:MM:SS[.ffffff] for 0 <= us <= 24h.
+// appendClock appends HH:MM:SS[.ffffff] for us >= 0 (HH grows past 24 for
+// interval clocks).
 func appendClock(dst []byte, us int64) []byte {
 	dst = appendPadded(dst, us/usPerHour, 2)
 	dst = append(dst, ':')

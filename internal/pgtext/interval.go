@@ -193,12 +193,7 @@ func appendInterval(dst []byte, v change.Value) []byte {
 	} else {
 		dst = append(dst, '+')
 	}
-	dst = appendPadded(dst, us/usPerHour, 2)
-	dst = append(dst, ':')
-	dst = appendPadded(dst, us/usPerMinute%60, 2)
-	dst = append(dst, ':')
-	dst = appendPadded(dst, us/usPerSecond%60, 2)
-	return appendFraction(dst, us%usPerSecond)
+	return appendClock(dst, us) // any number of hours
 }
 
 func appendSigned(dst []byte, n int64) []byte {
