@@ -143,12 +143,16 @@ func (d *Direction) runOnce(ctx context.Context) error {
 	if err := transport.EnsureTopic(ctx, d.cfg.Brokers, d.cfg.Topic, 1); err != nil {
 		return fmt.Errorf("topic %s: %w", d.cfg.Topic, err)
 	}
-	cons, err := transport.NewConsumer(ctx, transport.ConsumerConfig{Brokers: d.cfg.Brokers, Topic: d.cfg.Topic})
+	// A run id ties this run's consumer to this run's producer: messages of
+	// earlier runs that land late are passed over, never applied out of
+	// order ahead of what the capture re-sends.
+	run := rand.Uint64() | 1
+	cons, err := transport.NewConsumer(ctx, transport.ConsumerConfig{Brokers: d.cfg.Brokers, Topic: d.cfg.Topic, Run: run})
 	if err != nil {
 		return fmt.Errorf("consumer: %w", err)
 	}
 	defer cons.Close()
-	prod, err := transport.NewProducer(transport.ProducerConfig{Brokers: d.cfg.Brokers, Topic: d.cfg.Topic})
+	prod, err := transport.NewProducer(transport.ProducerConfig{Brokers: d.cfg.Brokers, Topic: d.cfg.Topic, Run: run})
 	if err != nil {
 		return fmt.Errorf("producer: %w", err)
 	}
