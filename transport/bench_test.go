@@ -29,21 +29,23 @@ func benchTxns(n int) []*change.Txn {
 func BenchmarkProduce(b *testing.B) {
 	for _, rows := range []int{benchTxnRows, 10} {
 		for _, sync := range []bool{false, true} {
-			b.Run(fmt.Sprintf("rows=%d/sync=%t", rows, sync), func(b *testing.B) {
-				benchProduce(b, rows, sync)
-			})
+			for _, run := range []uint64{0, 1} {
+				b.Run(fmt.Sprintf("rows=%d/sync=%t/run=%d", rows, sync, run), func(b *testing.B) {
+					benchProduce(b, rows, sync, run)
+				})
+			}
 		}
 	}
 }
 
-func benchProduce(b *testing.B, rows int, sync bool) {
+func benchProduce(b *testing.B, rows int, sync bool, run uint64) {
 	e, err := StartEmbedded(EmbeddedOptions{Dir: b.TempDir(), SyncWrites: sync})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer e.Close()
 	topic := newTopic(b, e)
-	p := newProducer(b, e.Addrs(), topic)
+	p := runProducer(b, e.Addrs(), topic, run)
 	txns := make([]*change.Txn, 16)
 	for i := range txns {
 		txns[i] = makeTxn(uint64(i+1), change.Position(i+1), rows)
@@ -64,10 +66,16 @@ func benchProduce(b *testing.B, rows int, sync bool) {
 // metric is messages decoded into transactions per second. BENCH_MAXBYTES
 // overrides the fetch size.
 func BenchmarkConsume(b *testing.B) {
+	for _, run := range []uint64{0, 1} {
+		b.Run(fmt.Sprintf("run=%d", run), func(b *testing.B) { benchConsume(b, run) })
+	}
+}
+
+func benchConsume(b *testing.B, run uint64) {
 	e := startBroker(b, b.TempDir())
 	topic := newTopic(b, e)
 	ctx := context.Background()
-	cfg := ConsumerConfig{Brokers: e.Addrs(), Topic: topic}
+	cfg := ConsumerConfig{Brokers: e.Addrs(), Topic: topic, Run: run}
 	if v, err := strconv.Atoi(os.Getenv("BENCH_MAXBYTES")); err == nil {
 		cfg.MaxBytes = v
 	}
@@ -76,7 +84,7 @@ func BenchmarkConsume(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer c.Close()
-	p := newProducer(b, e.Addrs(), topic)
+	p := runProducer(b, e.Addrs(), topic, run)
 	txns := benchTxns(16)
 	for i := range b.N {
 		txn := *txns[i%len(txns)]
