@@ -82,19 +82,3 @@ type Txn struct {
 	Origin  string
 	Changes []Change
 }
-
-// KeyValues returns the key column values of the change's identifying image:
-// Before when it carries the key, else After.
-func (c *Change) KeyValues() []Value {
-	img := c.After
-	if c.Before != nil {
-		img = c.Before
-	}
-	var out []Value
-	for i, col := range c.Columns {
-		if col.Key && i < len(img) {
-			out = append(out, img[i])
-		}
-	}
-	return out
-}

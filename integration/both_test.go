@@ -81,8 +81,12 @@ func TestBothDirectionsNoEcho(t *testing.T) {
 	}
 	recs, _ := parseLogs(p.output())
 	applied := map[string]float64{}
+	echoes := map[string]float64{}
 	for _, r := range recs {
 		switch r.msg() {
+		case "progress": // the last one per direction wins
+			n, _ := r.number("echo_dropped")
+			echoes[fmt.Sprint(r["direction"])] = n
 		case "stopped":
 			n, _ := r.number("txns_applied")
 			applied[fmt.Sprint(r["direction"])] = n
@@ -93,6 +97,11 @@ func TestBothDirectionsNoEcho(t *testing.T) {
 	for _, dir := range []string{"blue-to-green", "green-to-blue"} {
 		if got := applied[dir]; got != perSide+1 {
 			t.Errorf("%s applied %v source transactions, want exactly %d (no echo)", dir, got, perSide+1)
+		}
+		// The other direction's applied writes came back through this
+		// direction's capture and were dropped there, and counted.
+		if echoes[dir] < 1 {
+			t.Errorf("%s dropped %v echoes, want at least 1", dir, echoes[dir])
 		}
 	}
 }

@@ -32,7 +32,6 @@ type Stats struct {
 	EchoTxns, EchoRows uint64 // dropped as bgsync's own writes
 	Aborted            uint64 // streamed transactions aborted
 	LastCommit         time.Time
-	Confirmed          change.Position // last flush position reported to the server
 }
 
 // New checks the config and returns a capture that has not connected yet.
@@ -143,7 +142,9 @@ func (c *Capture) Run(ctx context.Context, out chan<- *change.Txn) error {
 				if err != nil {
 					return fmt.Errorf("slot %s at %s: %w", c.cfg.Slot, xld.WALStart, err)
 				}
-				c.publishStats(d, st)
+				if !d.inTxn() { // at a transaction boundary, not per row
+					c.publishStats(d)
+				}
 				if txn != nil {
 					select {
 					case out <- txn:
@@ -156,11 +157,11 @@ func (c *Capture) Run(ctx context.Context, out chan<- *change.Txn) error {
 	}
 }
 
-func (c *Capture) publishStats(d *decoder, st *statusState) {
+func (c *Capture) publishStats(d *decoder) {
 	c.mu.Lock()
 	c.stats = Stats{
 		Txns: d.stats.txns, Rows: d.stats.rows, EchoTxns: d.stats.echoTxns, EchoRows: d.stats.echoRows,
-		Aborted: d.stats.aborted, LastCommit: d.stats.lastCommit, Confirmed: st.confirmed,
+		Aborted: d.stats.aborted, LastCommit: d.stats.lastCommit,
 	}
 	c.mu.Unlock()
 }

@@ -228,7 +228,7 @@ func (p *progressReporter) report(dirs []*pipeline.Direction, now time.Time) {
 		rate := float64(rows-p.last[s.Direction]) / secs
 		p.last[s.Direction] = rows
 		p.log.Info("progress", "direction", s.Direction, "state", string(s.State),
-			"rows_applied", rows, "rows_per_sec", int64(rate), "txns_applied", s.AppliedTxns,
+			"rows_applied", rows, "rows_per_sec", int64(rate), "txns_applied", s.AppliedTxns, "echo_dropped", s.EchoDropped,
 			"lag_ms", s.Lag.Milliseconds(), "lag_p50_ms", s.LagP50.Milliseconds(), "lag_p99_ms", s.LagP99.Milliseconds(),
 			"checkpoint", s.Checkpoint, "restarts", s.Restarts, "last_error", s.LastError)
 	}

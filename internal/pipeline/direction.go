@@ -206,8 +206,10 @@ func (d *Direction) runOnce(ctx context.Context) error {
 	d.stats.update(func(s *Stats) { s.State, s.LastError = StateRunning, "" })
 	d.log.Info("direction running", "checkpoint", app.Checkpoint().String(), "topic", d.cfg.Topic)
 	err = g.Wait()
-	cs := capt.Stats()
-	d.stats.update(func(s *Stats) { s.EchoDropped += cs.EchoTxns })
+	d.stats.update(func(s *Stats) {
+		d.stats.echoBase += capt.Stats().EchoTxns
+		s.EchoDropped = d.stats.echoBase
+	})
 	if drained {
 		d.advanceSlot(ctx, app.Checkpoint())
 		return nil
@@ -330,6 +332,7 @@ func (d *Direction) apply(ctx context.Context, app *applypg.Applier, capt *captu
 			return err
 		}
 		capt.Ack(res.Position)
+		echo := capt.Stats().EchoTxns
 		now := time.Now()
 		if res.Applied > 0 {
 			d.stats.addLag(now.Sub(res.LastCommitTime))
@@ -343,6 +346,7 @@ func (d *Direction) apply(ctx context.Context, app *applypg.Applier, capt *captu
 			s.Truncated += uint64(res.Truncated)
 			s.Missing += uint64(res.Missing)
 			s.Checkpoint = res.Position.String()
+			s.EchoDropped = d.stats.echoBase + echo
 			d.stats.applied = max(d.stats.applied, uint64(res.Position))
 			if res.Applied > 0 {
 				s.LastCommit = res.LastCommitTime

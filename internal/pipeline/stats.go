@@ -48,8 +48,11 @@ type statsBox struct {
 	// Kafka and applied: when applied has caught up, nothing read is in
 	// flight and the lag is reported as 0 rather than as the last value.
 	produced, applied uint64
-	lags              []time.Duration // recent per-transaction lags, ring
-	next              int
+	// echoBase sums the echo drops of finished runs; the running capture
+	// adds its own.
+	echoBase uint64
+	lags     []time.Duration // recent per-transaction lags, ring
+	next     int
 }
 
 const lagWindow = 4096
