@@ -72,9 +72,9 @@ func (a *app) directions() [][2]config.Side {
 
 func directionName(src, dst config.Side) string { return string(src) + "-to-" + string(dst) }
 
-// originName is the replication origin of the applier writing into dst;
+// originName is the replication origin of the applier writing src's changes;
 // captures skip every origin starting with originPrefix.
-func (a *app) originName(src, dst config.Side) string {
+func (a *app) originName(src config.Side) string {
 	return a.originPrefix() + "from_" + string(src)
 }
 

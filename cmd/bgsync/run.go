@@ -158,7 +158,7 @@ func (a *app) directionConfig(src, dst config.Side, brokers []string) pipeline.C
 			DSN:       a.dsn[dst],
 			Schema:    a.cfg.Name,
 			Direction: name,
-			Origin:    a.originName(src, dst),
+			Origin:    a.originName(src),
 			Logger:    a.log.With("direction", name),
 		},
 		Brokers:   brokers,

@@ -7,6 +7,7 @@ package testenv
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -70,11 +71,12 @@ func NewDatabase(t testing.TB, adminDSN string) string {
 		_, _ = c.Exec(ctx, `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = $1 AND NOT active`, name)
 		_, _ = c.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
 	})
-	cfg, err := pgx.ParseConfig(adminDSN)
-	if err != nil {
-		t.Fatal(err)
+	u, err := url.Parse(adminDSN)
+	if err != nil || u.Scheme == "" {
+		t.Fatalf("test DSN must be a postgres:// URL: %v", err)
 	}
-	return strings.Replace(adminDSN, "/"+cfg.Database+"?", "/"+name+"?", 1)
+	u.Path = "/" + name
+	return u.String()
 }
 
 func sanitize(s string) string {
