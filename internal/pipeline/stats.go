@@ -18,25 +18,31 @@ const (
 
 // Stats is a snapshot of a direction.
 type Stats struct {
-	Direction      string
-	State          State
-	LastError      string
-	Restarts       int
-	Captured       uint64 // source transactions read
-	CapturedRows   uint64
-	EchoDropped    uint64 // transactions dropped as bgsync's own writes
-	AppliedTxns    uint64
-	SkippedTxns    uint64 // already applied (replay)
-	Inserted       uint64
-	Updated        uint64
-	Deleted        uint64
-	Truncated      uint64
-	Missing        uint64
+	Direction    string
+	State        State
+	LastError    string
+	Restarts     int
+	Captured     uint64 // source transactions read
+	CapturedRows uint64
+	EchoDropped  uint64 // transactions dropped as bgsync's own writes
+	AppliedTxns  uint64
+	SkippedTxns  uint64 // already applied (replay)
+	Inserted     uint64
+	Updated      uint64
+	Deleted      uint64
+	Truncated    uint64
+	Missing      uint64
+	// Conflicts counts conflicts detected by the applier, by kind and
+	// resolution (both as the conflict package names them).
+	Conflicts      map[ConflictKey]uint64
 	Checkpoint     string
 	LastCommit     time.Time     // source commit time of the last applied txn
 	Lag            time.Duration // now - LastCommit at the last apply (same clock as the source host in tests)
 	LagP50, LagP99 time.Duration
 }
+
+// ConflictKey labels a conflict count.
+type ConflictKey struct{ Kind, Resolution string }
 
 // Rows is the number of row changes applied.
 func (s Stats) Rows() uint64 { return s.Inserted + s.Updated + s.Deleted }
@@ -79,6 +85,12 @@ func (b *statsBox) get() Stats {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	s := b.s
+	if b.s.Conflicts != nil {
+		s.Conflicts = make(map[ConflictKey]uint64, len(b.s.Conflicts))
+		for k, v := range b.s.Conflicts {
+			s.Conflicts[k] = v
+		}
+	}
 	if b.applied >= b.produced {
 		s.Lag = 0
 	}

@@ -1,0 +1,103 @@
+package httpapi
+
+import (
+	"cmp"
+	"encoding/json"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/bgsync/bgsync/internal/pipeline"
+)
+
+// statusBody is the /v1/status document.
+type statusBody struct {
+	Version    string            `json:"version"`
+	Ready      bool              `json:"ready"` // every direction running, as /readyz
+	Directions []directionStatus `json:"directions"`
+}
+
+type directionStatus struct {
+	Name           string          `json:"name"`
+	State          pipeline.State  `json:"state"`
+	Restarts       int             `json:"restarts"`
+	LastError      string          `json:"last_error"`
+	Checkpoint     string          `json:"checkpoint"`
+	LagSeconds     float64         `json:"lag_seconds"`
+	LagP50Seconds  float64         `json:"lag_p50_seconds"`
+	LagP99Seconds  float64         `json:"lag_p99_seconds"`
+	LastCommitTime *time.Time      `json:"last_commit_time"` // null before the first applied commit
+	Captured       capturedCounts  `json:"captured"`
+	Applied        appliedCounts   `json:"applied"`
+	EchoDropped    uint64          `json:"echo_dropped"` // transactions
+	Conflicts      []conflictCount `json:"conflicts"`
+}
+
+type capturedCounts struct {
+	Transactions uint64 `json:"transactions"`
+	Rows         uint64 `json:"rows"`
+}
+
+type appliedCounts struct {
+	Transactions   uint64 `json:"transactions"`
+	AlreadyApplied uint64 `json:"already_applied"` // replayed transactions skipped
+	Inserted       uint64 `json:"inserted"`
+	Updated        uint64 `json:"updated"`
+	Deleted        uint64 `json:"deleted"`
+	Truncated      uint64 `json:"truncated"`
+	RowMissing     uint64 `json:"row_missing"` // updates and deletes that found no target row
+}
+
+type conflictCount struct {
+	Kind       string `json:"kind"`
+	Resolution string `json:"resolution"`
+	Count      uint64 `json:"count"`
+}
+
+func status(opts Options) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		stats := opts.Stats()
+		body := statusBody{Version: opts.Version, Ready: len(stats) > 0, Directions: []directionStatus{}}
+		for _, s := range stats {
+			body.Ready = body.Ready && s.State == pipeline.StateRunning
+			body.Directions = append(body.Directions, directionOf(s, opts.Scrub))
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(body) // the client went away; nothing to tell
+	})
+}
+
+func directionOf(s pipeline.Stats, scrub func(string) string) directionStatus {
+	d := directionStatus{
+		Name:          s.Direction,
+		State:         s.State,
+		Restarts:      s.Restarts,
+		LastError:     scrub(s.LastError),
+		Checkpoint:    s.Checkpoint,
+		LagSeconds:    s.Lag.Seconds(),
+		LagP50Seconds: s.LagP50.Seconds(),
+		LagP99Seconds: s.LagP99.Seconds(),
+		Captured:      capturedCounts{Transactions: s.Captured, Rows: s.CapturedRows},
+		Applied: appliedCounts{
+			Transactions: s.AppliedTxns, AlreadyApplied: s.SkippedTxns,
+			Inserted: s.Inserted, Updated: s.Updated, Deleted: s.Deleted, Truncated: s.Truncated,
+			RowMissing: s.Missing,
+		},
+		EchoDropped: s.EchoDropped,
+		Conflicts:   []conflictCount{},
+	}
+	if !s.LastCommit.IsZero() {
+		t := s.LastCommit.UTC()
+		d.LastCommitTime = &t
+	}
+	for k, n := range s.Conflicts {
+		d.Conflicts = append(d.Conflicts, conflictCount{Kind: k.Kind, Resolution: k.Resolution, Count: n})
+	}
+	slices.SortFunc(d.Conflicts, func(a, b conflictCount) int {
+		return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Resolution, b.Resolution))
+	})
+	return d
+}

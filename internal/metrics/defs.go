@@ -1,0 +1,70 @@
+package metrics
+
+import "github.com/prometheus/client_golang/prometheus"
+
+// Every bgsync metric: name, help and variable labels. Add new metrics
+// here (gauges and counters read from snapshots as descriptors below;
+// instrumented histograms as their Opts) so the names stay in one place.
+var (
+	descReplicationLag = newDesc("bgsync_replication_lag_seconds",
+		"Age of the last applied source commit when it was applied (by the bgsync host's clock); 0 once everything read from the source is applied.",
+		"direction")
+	descLastAppliedCommit = newDesc("bgsync_last_applied_commit_timestamp_seconds",
+		"Source commit time of the last applied transaction, as a Unix timestamp. Absent until a transaction has been applied.",
+		"direction")
+	descTxnsCaptured = newDesc("bgsync_transactions_captured_total",
+		"Source transactions captured and written to Kafka.",
+		"direction")
+	descRowsCaptured = newDesc("bgsync_rows_captured_total",
+		"Row changes captured and written to Kafka.",
+		"direction")
+	descTxnsApplied = newDesc("bgsync_transactions_applied_total",
+		"Source transactions applied to the target.",
+		"direction")
+	descEventsApplied = newDesc("bgsync_events_applied_total",
+		"Row changes applied to the target, by operation (insert, update, delete, truncate).",
+		"direction", "op")
+	descEventsSkipped = newDesc("bgsync_events_skipped_total",
+		"Changes not applied, by reason: echo (transactions bgsync itself wrote, dropped at capture) and "+
+			"already_applied (replayed transactions at or below the target's checkpoint) count transactions; "+
+			"row_missing (updates and deletes that found no target row) counts rows.",
+		"direction", "reason")
+	descConflicts = newDesc("bgsync_conflicts_total",
+		"Conflicts detected by the applier, by kind and resolution.",
+		"direction", "kind", "resolution")
+	descDirectionUp = newDesc("bgsync_direction_up",
+		"1 while the direction is running; 0 while it is starting, retrying after an error, or stopped.",
+		"direction")
+	descDirectionRestarts = newDesc("bgsync_direction_restarts_total",
+		"Restarts of the direction after an error.",
+		"direction")
+	descBuildInfo = newDesc("bgsync_build_info",
+		"The running bgsync build; always 1.",
+		"version", "goversion")
+)
+
+// snapshotDescs lists every descriptor the snapshot collector may emit.
+var snapshotDescs = []*prometheus.Desc{
+	descReplicationLag, descLastAppliedCommit,
+	descTxnsCaptured, descRowsCaptured, descTxnsApplied,
+	descEventsApplied, descEventsSkipped, descConflicts,
+	descDirectionUp, descDirectionRestarts,
+	descBuildInfo,
+}
+
+// Label values of bgsync_events_applied_total{op} and
+// bgsync_events_skipped_total{reason}.
+const (
+	opInsert   = "insert"
+	opUpdate   = "update"
+	opDelete   = "delete"
+	opTruncate = "truncate"
+
+	reasonEcho           = "echo"
+	reasonAlreadyApplied = "already_applied"
+	reasonRowMissing     = "row_missing"
+)
+
+func newDesc(name, help string, labels ...string) *prometheus.Desc {
+	return prometheus.NewDesc(name, help, labels, nil)
+}
