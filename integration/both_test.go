@@ -3,7 +3,9 @@ package integration
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -30,7 +32,10 @@ func TestBothDirectionsNoEcho(t *testing.T) {
 	cfg := itConfig{Name: db.Name, Directions: "both", StateDir: filepath.Join(t.TempDir(), "state"),
 		BlueDSN: db.BlueDSN, GreenDSN: db.GreenDSN, Tables: []string{"public.pairs"}}
 	path := writeFile(t, "bgsync.yaml", cfg.render())
-	if r := runBgsync(t, 2*time.Minute, "setup", "--config", path); r.Code != 0 {
+	if r := runBgsync(t, 2*time.Minute, "setup", "--config", path); r.Code != 2 || !strings.Contains(r.Stderr, "REPLICA IDENTITY FULL") {
+		t.Fatalf("setup without REPLICA IDENTITY FULL: want exit 2 naming it, got:\n%s", r)
+	}
+	if r := runBgsync(t, 2*time.Minute, "setup", "--config", path, "--replica-identity-full"); r.Code != 0 {
 		t.Fatalf("setup:\n%s", r)
 	}
 	procs := newProcSet(t, path)
@@ -74,8 +79,19 @@ func TestBothDirectionsNoEcho(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	// Give an echo time to come round, then stop and read the totals.
-	time.Sleep(3 * time.Second)
+	// Stay idle with both directions on (BGSYNC_IT_IDLE, default 30s): an
+	// echo loop would apply transactions now and break the exact counts
+	// below. Then stop and read the totals.
+	idle := 30 * time.Second
+	if v := os.Getenv("BGSYNC_IT_IDLE"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			t.Fatalf("BGSYNC_IT_IDLE=%q: %v", v, err)
+		}
+		idle = d
+	}
+	time.Sleep(idle)
+	t.Logf("idle %s with both directions on", idle)
 	if code := p.stop(30 * time.Second); code != 0 {
 		t.Fatalf("bgsync run exited %d after SIGTERM, want 0", code)
 	}

@@ -323,6 +323,7 @@ type itConfig struct {
 	GreenDSN   string
 	Tables     []string
 	BatchRows  int
+	Policy     string // conflict policy of every table; empty: the default
 }
 
 // render writes the config as YAML in the documented layout.
@@ -341,6 +342,9 @@ func (c itConfig) render() string {
 	b.WriteString("tables:\n")
 	for _, tbl := range c.Tables {
 		fmt.Fprintf(&b, "  - name: %s\n", tbl)
+		if c.Policy != "" {
+			fmt.Fprintf(&b, "    conflict: {policy: %s}\n", c.Policy)
+		}
 	}
 	rows := c.BatchRows
 	if rows == 0 {

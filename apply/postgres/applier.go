@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/bgsync/bgsync/change"
+	"github.com/bgsync/bgsync/conflict"
+	"github.com/bgsync/bgsync/internal/pgtext"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 )
@@ -22,6 +24,9 @@ type Applier struct {
 	stages     map[string]string             // table and columns → staging table name
 	staged     map[string]bool               // staging tables created in this session
 	ckptSQL    string
+	types      *pgtext.Registry // the target's user-defined types
+	commitTS   bool             // track_commit_timestamp is on
+	originID   string           // roident of cfg.Origin, "" without one
 }
 
 // Result describes one Apply call.
@@ -35,6 +40,8 @@ type Result struct {
 	Inserted, Updated, Deleted, Truncated int
 	// Missing counts updates and deletes that found no target row.
 	Missing int
+	// Conflicts counts the conflicts detected, by kind and resolution.
+	Conflicts map[ConflictLabel]int
 	// LastCommitTime is the source commit time of the last applied txn.
 	LastCommitTime time.Time
 }
@@ -70,20 +77,46 @@ func Open(ctx context.Context, cfg Config) (*Applier, error) {
 }
 
 func (a *Applier) init(ctx context.Context) error {
+	// Tombstone keys are JSON built in UTC (see SchemaSQL).
+	if _, err := a.conn.Exec(ctx, `SET TimeZone = 'UTC'`); err != nil {
+		return &TargetError{Op: "set time zone", Err: err}
+	}
 	for _, s := range SchemaSQL(a.cfg.Schema) {
 		if _, err := a.conn.Exec(ctx, s); err != nil {
 			return &TargetError{Op: "create bgsync schema objects", Err: err}
 		}
 	}
 	if a.cfg.Origin != "" {
-		_, err := a.conn.Exec(ctx, `SELECT pg_replication_origin_create($1)
-			WHERE NOT EXISTS (SELECT 1 FROM pg_replication_origin WHERE roname = $1)`, a.cfg.Origin)
+		id, err := UseOrigin(ctx, a.conn, a.cfg.Origin)
 		if err != nil {
-			return &TargetError{Op: "create replication origin " + a.cfg.Origin, Err: err}
+			return &TargetError{Op: "replication origin " + a.cfg.Origin, Err: err}
 		}
-		if _, err := a.conn.Exec(ctx, `SELECT pg_replication_origin_session_setup($1)`, a.cfg.Origin); err != nil {
-			return &TargetError{Op: "use replication origin " + a.cfg.Origin, Err: err}
+		a.originID = id
+	}
+	var setting string
+	if err := a.conn.QueryRow(ctx, `SHOW track_commit_timestamp`).Scan(&setting); err != nil {
+		return &TargetError{Op: "read track_commit_timestamp", Err: err}
+	}
+	a.commitTS = setting == "on"
+	if !a.commitTS {
+		a.cfg.Logger.Warn("track_commit_timestamp is off on the target: conflicts are decided without the target rows' commit times",
+			"direction", a.cfg.Direction)
+	}
+	a.types = &pgtext.Registry{}
+	typeRows := a.conn.PgConn().ExecParams(ctx, pgtext.TypesQuery, nil, nil, nil, nil).Read()
+	if typeRows.Err != nil {
+		return &TargetError{Op: "read pg_type", Err: typeRows.Err}
+	}
+	for _, row := range typeRows.Rows {
+		if err := a.types.RegisterPgType(row); err != nil {
+			return err
 		}
+	}
+	// Tombstones matter only while a change that raced the delete can
+	// still arrive; a week is far beyond any lag bgsync runs with.
+	if _, err := a.conn.Exec(ctx, `DELETE FROM `+quoteIdent(a.cfg.Schema)+
+		`.tombstones WHERE recorded_at < now() - interval '7 days'`); err != nil {
+		return &TargetError{Op: "expire tombstones", Err: err}
 	}
 	var pos *string
 	err := a.conn.QueryRow(ctx, `SELECT source_position::text FROM `+quoteIdent(a.cfg.Schema)+
@@ -106,6 +139,25 @@ ON CONFLICT (direction) DO UPDATE SET source_position = EXCLUDED.source_position
 	kafka_offset = EXCLUDED.kafka_offset, txns_applied = c.txns_applied + EXCLUDED.txns_applied,
 	updated_at = now()`
 	return nil
+}
+
+// UseOrigin creates replication origin name if it does not exist and tags
+// conn's session with it, so a capture on this database drops what the
+// session writes. It returns the origin's id (roident) as text. One origin
+// can be in use by one session at a time.
+func UseOrigin(ctx context.Context, conn *pgx.Conn, name string) (string, error) {
+	var id string
+	err := conn.QueryRow(ctx, `WITH made AS (
+	SELECT pg_replication_origin_create($1) AS id
+	WHERE NOT EXISTS (SELECT 1 FROM pg_replication_origin WHERE roname = $1))
+SELECT id::text FROM made UNION ALL SELECT roident::text FROM pg_replication_origin WHERE roname = $1`, name).Scan(&id)
+	if err != nil {
+		return "", fmt.Errorf("create: %w", err)
+	}
+	if _, err := conn.Exec(ctx, `SELECT pg_replication_origin_session_setup($1)`, name); err != nil {
+		return "", fmt.Errorf("use (is another session using it?): %w", err)
+	}
+	return id, nil
 }
 
 // Checkpoint is the highest source position durably applied.
@@ -135,18 +187,35 @@ func (a *Applier) Apply(ctx context.Context, txns []*change.Txn, kafkaOffset int
 	if len(todo) == 0 {
 		return res, nil
 	}
+	last := todo[len(todo)-1]
+	if err := a.begin(ctx, last); err != nil {
+		return res, err
+	}
+	eff, conflicts, err := a.resolveGroup(ctx, todo)
+	if err != nil {
+		return res, err
+	}
 	p := &plan{}
-	for _, t := range todo {
+	for _, t := range eff {
 		if err := a.planTxn(ctx, p, t); err != nil {
 			return res, err
 		}
 	}
-	last := todo[len(todo)-1]
 	if err := a.prepareAll(ctx, p); err != nil {
 		return res, err
 	}
-	if err := a.execute(ctx, p, last, len(todo), kafkaOffset, &res); err != nil {
+	if err := a.execute(ctx, p, conflicts, last, len(todo), kafkaOffset, &res); err != nil {
 		return res, err
+	}
+	for _, c := range conflicts {
+		if res.Conflicts == nil {
+			res.Conflicts = map[ConflictLabel]int{}
+		}
+		res.Conflicts[c.label]++
+		if c.label.Resolution == conflict.Unresolved.String() {
+			a.cfg.Logger.Warn("conflict left unresolved", "direction", a.cfg.Direction, "kind", c.label.Kind,
+				"table", c.table, "key", c.key, "reason", c.reason)
+		}
 	}
 	a.checkpoint = res.Position
 	res.Applied = len(todo)
@@ -184,6 +253,11 @@ func (e *ApplyError) Unwrap() error { return e.Err }
 func (e *ApplyError) Retryable() bool {
 	var pe *pgconn.PgError
 	if errors.As(e.Err, &pe) {
+		if pe.Code == "23505" {
+			// unique_violation: the application inserted a key between the
+			// read of the current rows and the write; the retry sees it.
+			return true
+		}
 		switch pe.Code[:2] {
 		case "22", "23", "42":
 			return false

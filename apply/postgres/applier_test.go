@@ -7,6 +7,7 @@ import (
 
 	applypg "github.com/bgsync/bgsync/apply/postgres"
 	"github.com/bgsync/bgsync/change"
+	"github.com/bgsync/bgsync/conflict"
 	"github.com/bgsync/bgsync/internal/testenv"
 )
 
@@ -33,7 +34,7 @@ func TestApplyOperationsAndReplay(t *testing.T) {
 		`INSERT INTO other VALUES (1), (2)`)
 	ctx := context.Background()
 	open := func() *applypg.Applier {
-		a, err := applypg.Open(ctx, applypg.Config{DSN: dsn, Schema: "bgsync", Direction: "blue-to-green"})
+		a, err := applypg.Open(ctx, applypg.Config{DSN: dsn, Schema: "bgsync", Direction: "blue-to-green", From: conflict.Blue})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -52,7 +53,7 @@ func TestApplyOperationsAndReplay(t *testing.T) {
 				After:  change.Row{change.Int(20), change.Text("b"), change.Int(2)}},
 			change.Change{Op: change.OpDelete, Table: items, Columns: cols,
 				Before: change.Row{change.Int(3), change.Absent(), change.Absent()}},
-			// a delete of a row that is not there is counted, not an error
+			// a delete of a row that is not there is a conflict, logged
 			change.Change{Op: change.OpDelete, Table: items, Columns: cols,
 				Before: change.Row{change.Int(99), change.Absent(), change.Absent()}},
 		),
@@ -63,8 +64,17 @@ func TestApplyOperationsAndReplay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Applied != 3 || res.Inserted != 3 || res.Updated != 2 || res.Deleted != 1 || res.Missing != 1 || res.Position != 300 {
+	if res.Applied != 3 || res.Inserted != 3 || res.Updated != 2 || res.Deleted != 1 || res.Position != 300 ||
+		len(res.Conflicts) != 1 || res.Conflicts[applypg.ConflictLabel{Kind: "delete_missing", Resolution: "converged"}] != 1 {
 		t.Fatalf("result %+v", res)
+	}
+	var logged string
+	if err := db.QueryRow(ctx, `SELECT format('%s %s %s %s %s %s', direction, table_name, key, kind, resolution, resolved)
+		FROM bgsync.conflicts`).Scan(&logged); err != nil {
+		t.Fatal(err)
+	}
+	if want := `blue-to-green public.items {"id": "99"} delete_missing converged t`; logged != want {
+		t.Fatalf("conflict log: %s, want %s", logged, want)
 	}
 	check := func() {
 		t.Helper()
@@ -106,9 +116,10 @@ func TestApplyOperationsAndReplay(t *testing.T) {
 	}
 
 	// A failing statement rolls back the whole group, checkpoint included.
-	_, err = b.Apply(ctx, []*change.Txn{txn(500, ins(5, "e", 5), ins(1, "dup", 1))}, 44)
+	testenv.Exec(t, db, `ALTER TABLE items ADD CHECK (n < 1000)`)
+	_, err = b.Apply(ctx, []*change.Txn{txn(500, ins(5, "e", 5), ins(6, "too big", 1000))}, 44)
 	if err == nil {
-		t.Fatal("duplicate key applied")
+		t.Fatal("a row violating a check constraint applied")
 	}
 	var ae *applypg.ApplyError
 	if !asApplyError(err, &ae) || ae.Table != items || ae.Position != 500 {

@@ -8,6 +8,7 @@ import (
 
 	applypg "github.com/bgsync/bgsync/apply/postgres"
 	"github.com/bgsync/bgsync/change"
+	"github.com/bgsync/bgsync/conflict"
 	"github.com/bgsync/bgsync/internal/testenv"
 )
 
@@ -18,7 +19,7 @@ func BenchmarkApply(b *testing.B) {
 	dsn := testenv.NewDatabase(b, testenv.GreenDSN())
 	db := testenv.Connect(b, dsn)
 	testenv.Exec(b, db, `CREATE TABLE bench (id bigint PRIMARY KEY, a int, b text, c numeric(12,2), d timestamptz)`)
-	a, err := applypg.Open(context.Background(), applypg.Config{DSN: dsn, Schema: "bgsync", Direction: "bench"})
+	a, err := applypg.Open(context.Background(), applypg.Config{DSN: dsn, Schema: "bgsync", Direction: "bench", From: conflict.Blue})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -3,6 +3,8 @@ package postgres
 import (
 	"errors"
 	"log/slog"
+
+	"github.com/bgsync/bgsync/conflict"
 )
 
 // Config configures one Applier.
@@ -20,6 +22,13 @@ type Config struct {
 	// Tables maps source tables to target tables; a source table not in the
 	// map is applied to the table of the same name.
 	Tables map[string]string
+	// From is the side the source database is on; conflict policies that
+	// favour a side, and ties, need it.
+	From conflict.Side
+	// Rules decides conflicts per source table ("schema.table"); tables not
+	// in the map use DefaultRule (default: last-writer-wins).
+	Rules       map[string]conflict.Rule
+	DefaultRule conflict.Rule
 	// PipelineStatements caps the statements sent in one round trip
 	// (default 2000).
 	PipelineStatements int
@@ -38,6 +47,9 @@ func (c *Config) Validate() error {
 	if c.Direction == "" {
 		errs = append(errs, errors.New("apply: direction is empty"))
 	}
+	if c.From != conflict.Blue && c.From != conflict.Green {
+		errs = append(errs, errors.New("apply: source side (From) is not set"))
+	}
 	return errors.Join(errs...)
 }
 
@@ -45,6 +57,9 @@ func (c *Config) withDefaults() Config {
 	out := *c
 	if out.PipelineStatements <= 0 {
 		out.PipelineStatements = 2000
+	}
+	if out.DefaultRule.Policy == 0 {
+		out.DefaultRule.Policy = conflict.LastWriterWins
 	}
 	if out.Logger == nil {
 		out.Logger = slog.New(slog.DiscardHandler)

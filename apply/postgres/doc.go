@@ -17,9 +17,21 @@
 //     round-trips exactly.
 //   - An UPDATE never writes a column whose value the source did not send
 //     (unchanged TOAST): the target keeps its value.
-//   - An UPDATE or DELETE that finds no row is not an error here; it is
-//     counted and reported in Result.Missing (the conflict stage decides
-//     what it means) and logged with table, key and position.
+//   - Conflicts: inside the target transaction, before writing, Apply reads
+//     the current row of every key the group touches in one query per table
+//     (SELECT ... FOR UPDATE, so the application cannot change them until
+//     COMMIT), with each row version's commit time and origin, and the
+//     tombstones of keys the application deleted. It then walks the group
+//     in order, keeping the rows as the group leaves them, and asks the
+//     conflict package about every change: a change without conflict is
+//     applied as it is; a conflict is decided by the table's rule (the row
+//     written, kept, inserted or deleted) and written to the conflicts
+//     table in the same transaction, and counted in Result.Conflicts. A
+//     unique violation from an application insert racing the read is
+//     retryable: the retry sees the row.
+//   - The tombstones table is filled by a trigger setup puts on each target
+//     table (TombstoneTriggerSQL); sessions with a replication origin, such
+//     as bgsync's own, leave no tombstone.
 //   - An Applier owns one connection and is not safe for concurrent use. Any
 //     error leaves the target transaction rolled back; the caller closes the
 //     Applier and opens a new one (the pipeline restarts the direction).

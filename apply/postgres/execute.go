@@ -35,17 +35,25 @@ func (a *Applier) prepareAll(ctx context.Context, p *plan) error {
 	return nil
 }
 
-// execute sends the plan inside one transaction: statements as pipelined
-// batches, runs of inserts as COPY, the checkpoint last, then COMMIT. It
-// checks every statement's result.
-func (a *Applier) execute(ctx context.Context, p *plan, last *change.Txn, ntxns int, kafkaOffset int64, res *Result) error {
-	pc := a.conn.PgConn()
-	e := &executor{a: a, p: p, res: res, last: last}
+// begin opens the target transaction. With an origin it records the
+// group's last source commit time and position on it, so the rows carry
+// the source commit time.
+func (a *Applier) begin(ctx context.Context, last *change.Txn) error {
+	e := &executor{a: a, p: &plan{}, res: &Result{}, last: last}
 	e.control("BEGIN", nil)
 	if a.cfg.Origin != "" {
 		e.control("SELECT pg_replication_origin_xact_setup($1, $2)",
 			[][]byte{[]byte(last.Position.String()), []byte(last.CommitTime.UTC().Format(time.RFC3339Nano))})
 	}
+	return e.flush(ctx)
+}
+
+// execute sends the plan inside the open transaction: statements as
+// pipelined batches, runs of inserts as COPY, the conflict log, the
+// checkpoint last, then COMMIT. It checks every statement's result.
+func (a *Applier) execute(ctx context.Context, p *plan, conflicts []conflictRecord, last *change.Txn, ntxns int, kafkaOffset int64, res *Result) error {
+	pc := a.conn.PgConn()
+	e := &executor{a: a, p: p, res: res, last: last}
 	for i := range p.stmts {
 		s := &p.stmts[i]
 		if s.copyData != nil {
@@ -80,6 +88,12 @@ func (a *Applier) execute(ctx context.Context, p *plan, last *change.Txn, ntxns 
 			if err := e.flush(ctx); err != nil {
 				return err
 			}
+		}
+	}
+	if len(conflicts) > 0 {
+		sql := insertConflictSQL(a.cfg.Schema)
+		for _, c := range conflicts {
+			e.control(sql, c.params)
 		}
 	}
 	e.control(a.ckptSQL, [][]byte{

@@ -25,11 +25,92 @@ func SchemaSQL(schema string) []string {
 	txns_applied         bigint NOT NULL DEFAULT 0,
 	updated_at           timestamptz NOT NULL DEFAULT now()
 )`,
+		`CREATE TABLE IF NOT EXISTS ` + s + `.conflicts (
+	id                   bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	detected_at          timestamptz NOT NULL DEFAULT now(),
+	direction            text NOT NULL,
+	table_name           text NOT NULL,
+	key                  jsonb NOT NULL,
+	kind                 text NOT NULL,
+	policy               text NOT NULL,
+	resolution           text NOT NULL,
+	reason               text NOT NULL,
+	incoming_op          text NOT NULL,
+	incoming_before      jsonb,
+	incoming_after       jsonb,
+	target_row           jsonb,
+	incoming_commit_time timestamptz,
+	target_commit_time   timestamptz,
+	source_position      text NOT NULL,
+	source_xid           bigint,
+	resolved             boolean NOT NULL,
+	resolved_at          timestamptz,
+	resolved_by          text
+)`,
+		`CREATE INDEX IF NOT EXISTS conflicts_unresolved ON ` + s + `.conflicts (table_name, key) WHERE NOT resolved`,
+		`CREATE TABLE IF NOT EXISTS ` + s + `.tombstones (
+	table_name  text NOT NULL,
+	key         jsonb NOT NULL,
+	xid         xid8 NOT NULL,
+	recorded_at timestamptz NOT NULL DEFAULT now(),
+	PRIMARY KEY (table_name, key)
+)`,
+		// The application's deletes leave a tombstone (which transaction
+		// deleted which key), so conflict resolution can order a delete
+		// against a write that raced it. bgsync's own sessions carry a
+		// replication origin and leave none. SECURITY DEFINER: the
+		// application's role needs no rights on bgsync's schema or on the
+		// replication origin functions. TimeZone UTC: the key's JSON must
+		// not depend on the deleting session's zone (the applier's session
+		// is in UTC too).
+		`CREATE OR REPLACE FUNCTION ` + s + `.record_delete() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog SET TimeZone = 'UTC' AS $fn$
+BEGIN
+	IF pg_replication_origin_session_is_setup() THEN
+		RETURN NULL;
+	END IF;
+	INSERT INTO ` + s + `.tombstones AS t (table_name, key, xid)
+	VALUES (quote_ident(TG_TABLE_SCHEMA) || '.' || quote_ident(TG_TABLE_NAME),
+	        (SELECT jsonb_object_agg(k, to_jsonb(OLD) -> k) FROM unnest(TG_ARGV) AS k),
+	        pg_current_xact_id())
+	ON CONFLICT (table_name, key) DO UPDATE SET xid = EXCLUDED.xid, recorded_at = now();
+	RETURN NULL;
+END
+$fn$`,
 	}
 }
 
+// TombstoneTriggerName is the trigger setup puts on each synced table.
+func TombstoneTriggerName(schema string) string { return schema + "_tombstone" }
+
+// TombstoneTriggerSQL returns the statements that put the tombstone trigger
+// on table t, whose primary key is key. They are idempotent.
+func TombstoneTriggerSQL(schema string, t change.Table, key []string) []string {
+	args := make([]string, len(key))
+	for i, k := range key {
+		args[i] = quoteLiteral(k)
+	}
+	trig := quoteIdent(TombstoneTriggerName(schema))
+	return []string{
+		"DROP TRIGGER IF EXISTS " + trig + " ON " + quoteTable(t),
+		"CREATE TRIGGER " + trig + " AFTER DELETE ON " + quoteTable(t) +
+			" FOR EACH ROW EXECUTE FUNCTION " + quoteIdent(schema) + ".record_delete(" + strings.Join(args, ", ") + ")",
+	}
+}
+
+func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// TableKey returns the primary key columns of t on conn.
+func TableKey(ctx context.Context, conn *pgx.Conn, t change.Table) ([]string, error) {
+	tt, err := loadTable(ctx, conn, t)
+	if err != nil {
+		return nil, err
+	}
+	return tt.key, nil
+}
+
 // ownTables are the tables bgsync creates in its schema.
-var ownTables = []string{"checkpoints"}
+var ownTables = []string{"checkpoints", "conflicts", "tombstones"}
 
 // DropSchema removes bgsync's schema and its tables. It refuses, naming
 // them, when the schema holds anything bgsync did not create, so a schema
@@ -56,6 +137,7 @@ WHERE n.nspname = $1 AND c.relkind IN ('r','v','m','p','f','S') AND NOT (c.relna
 type targetTable struct {
 	name    change.Table
 	columns map[string]string // name → type
+	order   []string          // column names in table order
 	key     []string          // primary key columns, in index order
 }
 
@@ -83,6 +165,7 @@ ORDER BY a.attnum`, t.Schema, t.Name)
 			return nil, fmt.Errorf("inspect target table %s: %w", t, err)
 		}
 		tt.columns[name] = typ
+		tt.order = append(tt.order, name)
 		if pos > 0 {
 			keyPos[pos] = name
 		}

@@ -6,6 +6,7 @@ import (
 
 	applypg "github.com/bgsync/bgsync/apply/postgres"
 	"github.com/bgsync/bgsync/change"
+	"github.com/bgsync/bgsync/conflict"
 	"github.com/bgsync/bgsync/internal/testenv"
 )
 
@@ -17,7 +18,7 @@ func TestStagedUpdates(t *testing.T) {
 	testenv.Exec(t, db, `CREATE TABLE items (id int PRIMARY KEY, big text, n int)`,
 		`INSERT INTO items SELECT g, 'big' || g, 0 FROM generate_series(1, 200) g`)
 	ctx := context.Background()
-	a, err := applypg.Open(ctx, applypg.Config{DSN: dsn, Schema: "bgsync", Direction: "d"})
+	a, err := applypg.Open(ctx, applypg.Config{DSN: dsn, Schema: "bgsync", Direction: "d", From: conflict.Blue})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,13 +33,13 @@ func TestStagedUpdates(t *testing.T) {
 			upd(id, round*1000+id)
 		}
 	}
-	upd(999, 1) // missing on the target
+	upd(999, 1) // missing on the target, and too incomplete to insert
 	res, err := a.Apply(ctx, []*change.Txn{txn(10, cs...)}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Updated != 300 || res.Missing != 1 {
-		t.Errorf("updated %d missing %d, want 300 and 1", res.Updated, res.Missing)
+	if res.Updated != 300 || res.Conflicts[applypg.ConflictLabel{Kind: "update_missing", Resolution: "unresolved"}] != 1 {
+		t.Errorf("updated %d conflicts %v, want 300 and one unresolved update_missing", res.Updated, res.Conflicts)
 	}
 	var bad int
 	if err := db.QueryRow(ctx, `SELECT count(*) FROM items WHERE

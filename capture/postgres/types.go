@@ -2,8 +2,6 @@ package postgres
 
 import (
 	"context"
-	"fmt"
-	"strconv"
 
 	"github.com/bgsync/bgsync/change"
 	"github.com/bgsync/bgsync/internal/pgtext"
@@ -19,8 +17,7 @@ type typeRegistry struct {
 // loadTypes reads pg_type for user-defined types. It runs on the
 // replication connection before START_REPLICATION (simple protocol).
 func loadTypes(ctx context.Context, conn *pgconn.PgConn) (*typeRegistry, error) {
-	const q = `SELECT t.oid, t.typtype, t.typelem, t.typbasetype, t.typcategory FROM pg_catalog.pg_type t WHERE t.oid >= 16384`
-	res, err := conn.Exec(ctx, q).ReadAll()
+	res, err := conn.Exec(ctx, pgtext.TypesQuery).ReadAll()
 	if err != nil {
 		return nil, &SourceError{Op: "read pg_type", Err: err}
 	}
@@ -30,17 +27,8 @@ func loadTypes(ctx context.Context, conn *pgconn.PgConn) (*typeRegistry, error) 
 			return nil, &SourceError{Op: "read pg_type", Err: r.Err}
 		}
 		for _, row := range r.Rows {
-			oid, err1 := strconv.ParseUint(string(row[0]), 10, 32)
-			elem, err2 := strconv.ParseUint(string(row[2]), 10, 32)
-			base, err3 := strconv.ParseUint(string(row[3]), 10, 32)
-			if err1 != nil || err2 != nil || err3 != nil || len(row[1]) != 1 || len(row[4]) != 1 {
-				return nil, fmt.Errorf("read pg_type: unexpected row %q", row)
-			}
-			switch {
-			case row[4][0] == 'A' && elem != 0: // array
-				reg.Register(uint32(oid), pgtext.Type{Elem: uint32(elem)})
-			case row[1][0] == 'd': // domain
-				reg.Register(uint32(oid), pgtext.Type{Base: uint32(base)})
+			if err := reg.RegisterPgType(row); err != nil {
+				return nil, err
 			}
 		}
 	}

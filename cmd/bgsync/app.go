@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"sync"
 
+	"github.com/bgsync/bgsync/conflict"
 	"github.com/bgsync/bgsync/internal/config"
 	"github.com/bgsync/bgsync/internal/logging"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -79,3 +80,10 @@ func (a *app) originName(src config.Side) string {
 }
 
 func (a *app) originPrefix() string { return a.cfg.Name + "_" }
+
+func conflictSide(s config.Side) conflict.Side {
+	if s == config.Blue {
+		return conflict.Blue
+	}
+	return conflict.Green
+}

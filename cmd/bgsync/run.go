@@ -45,6 +45,13 @@ slot to the applied position and exits 0. If that takes longer than
 --drain-timeout it stops at once; work in flight is then re-sent on the next
 start and nothing is lost.
 
+HTTP: on http.listen (default 127.0.0.1:9187; BGSYNC_HTTP_LISTEN) run serves
+/metrics (Prometheus), /livez (the process is up), /readyz and /healthz (200
+when every direction is running, else 503 naming those that are not) and
+/v1/status (JSON: state, lag, counters and conflicts of each direction). If
+BGSYNC_HTTP_TOKEN is set, every endpoint except /livez and /readyz requires
+"Authorization: Bearer <token>". An address that cannot be opened exits 2.
+
 Memory: unless GOMEMLIMIT is set, run sets a soft memory limit of 200 MiB
 (the garbage collector works harder near it; it is not a cap).
 
@@ -103,6 +110,11 @@ func (a *app) run(ctx context.Context, progress, drainTimeout time.Duration) err
 	for _, d := range a.directions() {
 		dirs = append(dirs, pipeline.New(a.directionConfig(d[0], d[1], brokers)))
 	}
+	stopHTTP, err := a.startHTTP(dirs)
+	if err != nil {
+		return err
+	}
+	defer stopHTTP()
 	// The directions run under their own context: a signal first asks them
 	// to drain, and only cancels them if the drain takes too long.
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -159,6 +171,8 @@ func (a *app) directionConfig(src, dst config.Side, brokers []string) pipeline.C
 			Schema:    a.cfg.Name,
 			Direction: name,
 			Origin:    a.originName(src),
+			From:      conflictSide(src),
+			Rules:     a.cfg.ConflictRules(),
 			Logger:    a.log.With("direction", name),
 		},
 		Brokers:   brokers,

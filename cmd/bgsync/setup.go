@@ -15,16 +15,24 @@ import (
 )
 
 func newSetupCmd(g *globalFlags) *cobra.Command {
-	var dryRun bool
+	var dryRun, fixIdentity bool
 	cmd := &cobra.Command{
 		Use:   "setup",
 		Short: "Check prerequisites and create the slot, publication and bgsync's schema",
 		Long: `setup checks, on every side a configured direction uses, what bgsync needs
 (wal_level=logical, free replication slots, the REPLICATION privilege, a primary
-key on every synced table, the target tables) and reports every problem with how
-to fix it. Then it creates the publication and the logical replication slot on
-each source and bgsync's own schema on each target. It is idempotent.
+key on every synced table, the target tables) and what conflict handling needs
+(with directions: both, REPLICA IDENTITY FULL on every synced table and
+track_commit_timestamp = on; replication origin privileges; any configured
+timestamp_column), and reports every problem with how to fix it. Then it
+creates the publication and the logical replication slot on each source,
+bgsync's own schema (checkpoints, conflict log, tombstones) on each target, and
+a trigger on each target table that records the application's deletes as
+tombstones, so a delete and a write that race are ordered by time. It is
+idempotent.
 
+--replica-identity-full sets REPLICA IDENTITY FULL on the synced tables of each
+source instead of reporting it.
 --dry-run prints the SQL it would run and changes nothing.
 Exit code 2 when a prerequisite is not met or a database cannot be reached.`,
 		Args: noArgs,
@@ -35,10 +43,11 @@ Exit code 2 when a prerequisite is not met or a database cannot be reached.`,
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), 2*time.Minute)
 			defer cancel()
-			return withCode(exitUsage, a.setup(ctx, cmd.OutOrStdout(), dryRun))
+			return withCode(exitUsage, a.setup(ctx, cmd.OutOrStdout(), dryRun, fixIdentity))
 		},
 	}
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the SQL and change nothing")
+	cmd.Flags().BoolVar(&fixIdentity, "replica-identity-full", false, "set REPLICA IDENTITY FULL on the synced tables of each source")
 	return cmd
 }
 
@@ -56,7 +65,7 @@ func (a *app) connect(ctx context.Context, side config.Side) (*pgx.Conn, error) 
 	return conn, nil
 }
 
-func (a *app) setup(ctx context.Context, out io.Writer, dryRun bool) error {
+func (a *app) setup(ctx context.Context, out io.Writer, dryRun, fixIdentity bool) error {
 	conns := map[config.Side]*pgx.Conn{}
 	defer func() {
 		for _, c := range conns {
@@ -89,6 +98,13 @@ func (a *app) setup(ctx context.Context, out io.Writer, dryRun bool) error {
 	if len(errs) > 0 {
 		return errors.Join(errs...)
 	}
+	if errs := a.checkConflicts(ctx, conns, fixIdentity); len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	extra, err := a.conflictSetupSQL(ctx, conns, fixIdentity)
+	if err != nil {
+		return err
+	}
 	for _, d := range a.directions() {
 		src, dst := d[0], d[1]
 		sqls, err := capturepg.SetupSQL(ctx, conns[src], a.captureSetup(src))
@@ -116,6 +132,26 @@ func (a *app) setup(ctx context.Context, out io.Writer, dryRun bool) error {
 		}
 		fmt.Fprintf(out, "%s: publication %s and slot %s ready; %s: schema %s ready\n",
 			src, a.cfg.PublicationName(), a.cfg.SlotName(src), dst, a.cfg.Name)
+	}
+	// Tombstone triggers and replica identity: after the schema exists
+	// (the trigger calls a function in it).
+	for _, side := range []config.Side{config.Blue, config.Green} {
+		if len(extra[side]) == 0 {
+			continue
+		}
+		if dryRun {
+			fmt.Fprintf(out, "-- %s (conflict handling)\n", side)
+			for _, s := range extra[side] {
+				fmt.Fprintf(out, "%s;\n", s)
+			}
+			continue
+		}
+		for _, s := range extra[side] {
+			if _, err := conns[side].Exec(ctx, s); err != nil {
+				return fmt.Errorf("%s: %s: %w", side, s, err)
+			}
+		}
+		fmt.Fprintf(out, "%s: conflict handling ready (tombstone triggers%s)\n", side, map[bool]string{true: ", REPLICA IDENTITY FULL", false: ""}[fixIdentity])
 	}
 	return nil
 }

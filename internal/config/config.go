@@ -111,6 +111,17 @@ type Table struct {
 	// parts fold to lower case as in SQL; double-quote a part to keep its
 	// case or special characters: `"Sales"."Order Lines"`.
 	Name string `yaml:"name"`
+	// Conflict says how write-write conflicts on this table are decided.
+	Conflict Conflict `yaml:"conflict"`
+}
+
+// Conflict is a table's `conflict` section.
+type Conflict struct {
+	// Policy is last-writer-wins (default), blue-wins, green-wins or manual.
+	Policy string `yaml:"policy"`
+	// TimestampColumn, with last-writer-wins, orders two writes by this
+	// column's value instead of the source commit times.
+	TimestampColumn string `yaml:"timestamp_column"`
 }
 
 // Apply is the `apply` section: how changes are written to the target.

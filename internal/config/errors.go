@@ -103,3 +103,13 @@ func (ps *problems) err() error {
 }
 
 func quote(s string) string { return strconv.Quote(s) }
+
+// Problem returns a config Error about the key at path, located at its
+// line in the file when known: for problems found later, against the live
+// databases (a timestamp_column the table does not have).
+func (c *Config) Problem(path, format string, args ...any) *Error {
+	ps := &problems{meta: c.meta}
+	ps.add(path, format, args...)
+	e := ps.err().(*Error)
+	return e
+}

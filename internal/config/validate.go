@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"github.com/bgsync/bgsync/conflict"
 	"net"
 	"regexp"
 	"sort"
@@ -168,6 +169,19 @@ func checkTables(ps *problems, tables []Table) {
 			continue
 		}
 		seen[ref] = i
+		checkConflict(ps, i, ref, t.Conflict)
+	}
+}
+
+func checkConflict(ps *problems, i int, ref TableRef, c Conflict) {
+	path := fmt.Sprintf("tables[%d].conflict", i)
+	p, err := c.policy()
+	if err != nil {
+		ps.add(path+".policy", "table %s: %v", ref, err)
+		return
+	}
+	if c.TimestampColumn != "" && p != conflict.LastWriterWins {
+		ps.add(path+".timestamp_column", "table %s: timestamp_column applies to last-writer-wins only, not %s", ref, p)
 	}
 }
 
@@ -210,4 +224,11 @@ func checkAddr(addr string, zeroPort bool) string {
 		return fmt.Sprintf("missing host in %q", addr)
 	}
 	return ""
+}
+
+func (c Conflict) policy() (conflict.Policy, error) {
+	if c.Policy == "" {
+		return conflict.LastWriterWins, nil
+	}
+	return conflict.ParsePolicy(c.Policy)
 }

@@ -2,6 +2,7 @@ package pgtext
 
 import (
 	"fmt"
+	"strconv"
 	"sync"
 
 	"github.com/jackc/pgx/v5/pgtype"
@@ -47,6 +48,31 @@ func (r *Registry) Register(oid uint32, t Type) {
 		r.types = make(map[uint32]Type)
 	}
 	r.types[oid] = t
+}
+
+// TypesQuery lists a database's user-defined types; give each row, in text
+// format, to RegisterPgType.
+const TypesQuery = `SELECT t.oid, t.typtype, t.typelem, t.typbasetype, t.typcategory FROM pg_catalog.pg_type t WHERE t.oid >= 16384`
+
+// RegisterPgType registers one row of TypesQuery: arrays by element type,
+// domains by base type. Other types decode as text (KindEnum).
+func (r *Registry) RegisterPgType(row [][]byte) error {
+	if len(row) != 5 {
+		return fmt.Errorf("pg_type: want 5 columns, got %d", len(row))
+	}
+	oid, err1 := strconv.ParseUint(string(row[0]), 10, 32)
+	elem, err2 := strconv.ParseUint(string(row[2]), 10, 32)
+	base, err3 := strconv.ParseUint(string(row[3]), 10, 32)
+	if err1 != nil || err2 != nil || err3 != nil || len(row[1]) != 1 || len(row[4]) != 1 {
+		return fmt.Errorf("pg_type: unexpected row %q", row)
+	}
+	switch {
+	case row[4][0] == 'A' && elem != 0:
+		r.Register(uint32(oid), Type{Elem: uint32(elem)})
+	case row[1][0] == 'd':
+		r.Register(uint32(oid), Type{Base: uint32(base)})
+	}
+	return nil
 }
 
 func (r *Registry) lookup(oid uint32) (Type, bool) {

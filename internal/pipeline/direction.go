@@ -345,6 +345,12 @@ func (d *Direction) apply(ctx context.Context, app *applypg.Applier, capt *captu
 			s.Deleted += uint64(res.Deleted)
 			s.Truncated += uint64(res.Truncated)
 			s.Missing += uint64(res.Missing)
+			for l, n := range res.Conflicts {
+				if s.Conflicts == nil {
+					s.Conflicts = map[ConflictKey]uint64{}
+				}
+				s.Conflicts[ConflictKey{Kind: l.Kind, Resolution: l.Resolution}] += uint64(n)
+			}
 			s.Checkpoint = res.Position.String()
 			s.EchoDropped = d.stats.echoBase + echo
 			d.stats.applied = max(d.stats.applied, uint64(res.Position))

@@ -1,0 +1,145 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/bgsync/bgsync/change"
+	"github.com/bgsync/bgsync/conflict"
+)
+
+// ConflictLabel is a conflict's kind and resolution, as the conflict
+// package names them.
+type ConflictLabel struct{ Kind, Resolution string }
+
+// resolveGroup runs conflict detection over a group of transactions inside
+// the open target transaction. It returns the transactions as the target
+// should apply them (changes dropped, or turned into the operation the
+// decision chose) and the conflicts to log.
+func (a *Applier) resolveGroup(ctx context.Context, txns []*change.Txn) ([]*change.Txn, []conflictRecord, error) {
+	states := map[change.Table]*tableState{} // by source table
+	for _, t := range txns {
+		for i := range t.Changes {
+			c := &t.Changes[i]
+			if c.Op == change.OpTruncate {
+				for _, src := range c.Truncate {
+					if _, err := a.state(ctx, states, src); err != nil {
+						return nil, nil, fmt.Errorf("truncate at source position %s: %w", t.Position, err)
+					}
+				}
+				continue
+			}
+			st, err := a.state(ctx, states, c.Table)
+			if err != nil {
+				return nil, nil, fmt.Errorf("source position %s: %w", t.Position, err)
+			}
+			if err := checkColumns(st.tt, c); err != nil {
+				return nil, nil, fmt.Errorf("source position %s: %w", t.Position, err)
+			}
+			for _, img := range []change.Row{c.Before, c.After} {
+				if key, vals, ok := st.keyOf(c.Columns, img); ok {
+					st.want[key] = vals
+				}
+			}
+		}
+	}
+	seen := map[*tableState]bool{}
+	for _, st := range states {
+		if seen[st] {
+			continue
+		}
+		seen[st] = true
+		if err := a.fetch(ctx, st); err != nil {
+			return nil, nil, err
+		}
+	}
+	var records []conflictRecord
+	out := make([]*change.Txn, len(txns))
+	for n, t := range txns {
+		eff := *t
+		eff.Changes = make([]change.Change, 0, len(t.Changes))
+		for i := range t.Changes {
+			c := &t.Changes[i]
+			if c.Op == change.OpTruncate {
+				for _, src := range c.Truncate {
+					st := states[src]
+					st.truncated = true
+					for _, rs := range st.rows {
+						rs.exists = false
+					}
+				}
+				eff.Changes = append(eff.Changes, *c)
+				continue
+			}
+			st := states[c.Table]
+			oldImg := c.Before
+			if _, _, ok := st.keyOf(c.Columns, oldImg); !ok {
+				oldImg = c.After
+			}
+			key, _, ok := st.keyOf(c.Columns, oldImg)
+			if !ok {
+				return nil, nil, fmt.Errorf("table %s at source position %s: %s without a key value", c.Table, t.Position, c.Op)
+			}
+			rs := st.lookup(key)
+			if st.truncated && !rs.exists {
+				rs.row = nil
+			}
+			in := conflict.Input{Op: c.Op, Columns: c.Columns, Before: c.Before, After: c.After,
+				From: a.cfg.From, CommitTime: t.CommitTime, Deleted: rs.deleted}
+			if rs.exists {
+				in.Current, in.CurrentTime, in.CurrentLocal = st.aligned(rs, c.Columns), rs.ts, rs.local
+			}
+			d := conflict.Resolve(st.rule, &in)
+			if d.Kind != conflict.None {
+				records = append(records, a.record(st.tt, c, t, &in, st.rule, d))
+			}
+			switch d.Op {
+			case change.OpInsert:
+				eff.Changes = append(eff.Changes, change.Change{Op: change.OpInsert, Table: c.Table, Columns: c.Columns, After: d.Row, Seq: c.Seq})
+				st.write(rs, c.Columns, d.Row, t.CommitTime, true)
+			case change.OpUpdate:
+				u := change.Change{Op: change.OpUpdate, Table: c.Table, Columns: c.Columns, After: d.Row, Seq: c.Seq}
+				if d.Kind == conflict.None {
+					u.Before = c.Before
+				}
+				eff.Changes = append(eff.Changes, u)
+				newKey, _, ok := st.keyOf(c.Columns, d.Row)
+				if ok && newKey != key { // the key moved
+					rs.exists = false
+					rs = st.lookup(newKey)
+				}
+				st.write(rs, c.Columns, d.Row, t.CommitTime, d.Kind != conflict.None)
+			case change.OpDelete:
+				eff.Changes = append(eff.Changes, *c)
+				rs.exists, rs.row = false, nil
+			}
+		}
+		out[n] = &eff
+	}
+	return out, records, nil
+}
+
+// state returns the table state of a source table, loading the target
+// table on first use.
+func (a *Applier) state(ctx context.Context, states map[change.Table]*tableState, src change.Table) (*tableState, error) {
+	if st, ok := states[src]; ok {
+		return st, nil
+	}
+	tt, err := a.target(ctx, src)
+	if err != nil {
+		return nil, err
+	}
+	for s, st := range states {
+		if st.tt == tt {
+			states[src] = states[s]
+			return st, nil
+		}
+	}
+	rule, ok := a.cfg.Rules[src.String()]
+	if !ok {
+		rule = a.cfg.DefaultRule
+	}
+	st := newTableState(tt, rule)
+	states[src] = st
+	return st, nil
+}

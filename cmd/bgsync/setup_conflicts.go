@@ -1,0 +1,120 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	applypg "github.com/bgsync/bgsync/apply/postgres"
+	"github.com/bgsync/bgsync/internal/config"
+	"github.com/jackc/pgx/v5"
+)
+
+// checkConflicts checks what conflict detection and resolution need on the
+// sides a direction writes to, and says how to fix each problem. With
+// fixIdentity, tables lacking REPLICA IDENTITY FULL are not reported (setup
+// sets it).
+func (a *app) checkConflicts(ctx context.Context, conns map[config.Side]*pgx.Conn, fixIdentity bool) []error {
+	var errs []error
+	both := a.cfg.Directions == config.Both
+	for _, d := range a.directions() {
+		src, dst := d[0], d[1]
+		if both {
+			var on string
+			if err := conns[dst].QueryRow(ctx, `SHOW track_commit_timestamp`).Scan(&on); err != nil {
+				errs = append(errs, fmt.Errorf("%s: read track_commit_timestamp: %w", dst, err))
+			} else if on != "on" {
+				errs = append(errs, fmt.Errorf("%s: track_commit_timestamp is off; conflict resolution needs each row's commit time: "+
+					"ALTER SYSTEM SET track_commit_timestamp = on, then restart the server", dst))
+			}
+		}
+		var canOrigin bool
+		if err := conns[dst].QueryRow(ctx, `SELECT has_function_privilege('pg_replication_origin_session_setup(text)', 'EXECUTE')`).Scan(&canOrigin); err != nil {
+			errs = append(errs, fmt.Errorf("%s: check replication origin privileges: %w", dst, err))
+		} else if !canOrigin {
+			errs = append(errs, fmt.Errorf("%s: the bgsync user may not use replication origins (loop prevention): "+
+				"GRANT EXECUTE ON FUNCTION pg_replication_origin_session_setup(text), pg_replication_origin_xact_setup(pg_lsn, timestamptz), "+
+				"pg_replication_origin_create(text) TO <bgsync user>, or make it a superuser", dst))
+		}
+		for i, t := range a.cfg.Tables() {
+			tc := a.cfg.TableList[i].Conflict
+			if col := tc.TimestampColumn; col != "" {
+				for _, side := range []config.Side{src, dst} {
+					var ok bool
+					err := conns[side].QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_attribute
+WHERE attrelid = to_regclass(quote_ident($1) || '.' || quote_ident($2)) AND attname = $3 AND attnum > 0 AND NOT attisdropped)`,
+						t.Schema, t.Name, col).Scan(&ok)
+					switch {
+					case err != nil:
+						errs = append(errs, fmt.Errorf("%s: check column %s of %s: %w", side, col, t, err))
+					case !ok:
+						errs = append(errs, a.cfg.Problem(fmt.Sprintf("tables[%d].conflict.timestamp_column", i),
+							"table %s on %s has no column %q", t, side, col))
+					}
+				}
+			}
+			if !both || fixIdentity {
+				continue
+			}
+			var ident string
+			err := conns[src].QueryRow(ctx, `SELECT relreplident::text FROM pg_class
+WHERE oid = to_regclass(quote_ident($1) || '.' || quote_ident($2))`, t.Schema, t.Name).Scan(&ident)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: read replica identity of %s: %w", src, t, err))
+				continue
+			}
+			if ident != "f" {
+				errs = append(errs, fmt.Errorf("%s: table %s has REPLICA IDENTITY %s: conflict detection compares the whole old row, "+
+					"which only REPLICA IDENTITY FULL sends: ALTER TABLE %s REPLICA IDENTITY FULL (or run bgsync setup --replica-identity-full)",
+					src, t, identityName(ident), pgx.Identifier{t.Schema, t.Name}.Sanitize()))
+			}
+		}
+	}
+	return dedupe(errs)
+}
+
+func identityName(c string) string {
+	switch c {
+	case "d":
+		return "DEFAULT"
+	case "n":
+		return "NOTHING"
+	case "i":
+		return "USING INDEX"
+	}
+	return c
+}
+
+// dedupe drops repeated messages (a side checked as the target of one
+// direction and the source of the other).
+func dedupe(errs []error) []error {
+	seen := map[string]bool{}
+	var out []error
+	for _, e := range errs {
+		if !seen[e.Error()] {
+			seen[e.Error()] = true
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// conflictSetupSQL returns, per side, the statements that prepare conflict
+// handling: REPLICA IDENTITY FULL on the sources (when asked) and the
+// tombstone trigger on every target table.
+func (a *app) conflictSetupSQL(ctx context.Context, conns map[config.Side]*pgx.Conn, fixIdentity bool) (map[config.Side][]string, error) {
+	out := map[config.Side][]string{}
+	for _, d := range a.directions() {
+		src, dst := d[0], d[1]
+		for _, t := range a.cfg.Tables() {
+			if fixIdentity {
+				out[src] = append(out[src], "ALTER TABLE "+pgx.Identifier{t.Schema, t.Name}.Sanitize()+" REPLICA IDENTITY FULL")
+			}
+			key, err := applypg.TableKey(ctx, conns[dst], t)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", dst, err)
+			}
+			out[dst] = append(out[dst], applypg.TombstoneTriggerSQL(a.cfg.Name, t, key)...)
+		}
+	}
+	return out, nil
+}
