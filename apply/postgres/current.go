@@ -220,12 +220,19 @@ func (a *Applier) currentSQL(tt *targetTable) string {
 		}
 		b.WriteString("t." + quoteIdent(c))
 	}
+	// The commit time and origin are computed in the select list, not in a
+	// joined function scan: when FOR UPDATE waits for a concurrent writer,
+	// PostgreSQL re-reads the locked row's new version, but hands a joined
+	// scan's values over from the old version (EvalPlanQual). A LATERAL
+	// join here returned the previous version's origin, which made an
+	// application write look like this applier's and lose to it.
 	if a.commitTS {
-		b.WriteString(", o.timestamp, o.roident::text FROM " + quoteTable(tt.name) +
-			" t CROSS JOIN LATERAL pg_xact_commit_timestamp_origin(t.xmin) o")
+		b.WriteString(", (pg_xact_commit_timestamp_origin(t.xmin)).timestamp," +
+			" (pg_xact_commit_timestamp_origin(t.xmin)).roident::text")
 	} else {
-		b.WriteString(", NULL::timestamptz, NULL::text FROM " + quoteTable(tt.name) + " t")
+		b.WriteString(", NULL::timestamptz, NULL::text")
 	}
+	b.WriteString(" FROM " + quoteTable(tt.name) + " t")
 	b.WriteString(" WHERE (")
 	for i, k := range tt.key {
 		if i > 0 {

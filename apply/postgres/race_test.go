@@ -1,0 +1,113 @@
+package postgres_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	applypg "github.com/bgsync/bgsync/apply/postgres"
+	"github.com/bgsync/bgsync/change"
+	"github.com/bgsync/bgsync/conflict"
+	"github.com/bgsync/bgsync/internal/testenv"
+)
+
+// TestConflictSeesWriteItWaitedFor: the applier locks the rows it is about
+// to resolve. When an application transaction holds one of them, the
+// applier waits; once the application commits, the applier must judge the
+// application's new version (local, committed after the incoming change),
+// not the version it first found (written by this applier). Under
+// last-writer-wins the application's later write must stay.
+func TestConflictSeesWriteItWaitedFor(t *testing.T) {
+	dsn := testenv.NewDatabase(t, testenv.GreenDSN())
+	db := testenv.Connect(t, dsn)
+	ctx := context.Background()
+	var on string
+	if err := db.QueryRow(ctx, `SHOW track_commit_timestamp`).Scan(&on); err != nil || on != "on" {
+		t.Skipf("track_commit_timestamp is %q (%v) on the green test cluster", on, err)
+	}
+	testenv.Exec(t, db, `CREATE TABLE items (id int PRIMARY KEY, big text, n int)`)
+	a, err := applypg.Open(ctx, applypg.Config{DSN: dsn, Schema: "bgsync", Direction: "blue-to-green",
+		From: conflict.Blue, Origin: "bgsync_race_blue"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(a.Close)
+
+	// The applier writes row 1: its version is the applier's own.
+	first := txn(100, ins(1, "from-blue", 1))
+	first.CommitTime = time.Now().Add(-time.Second)
+	if _, err := a.Apply(ctx, []*change.Txn{first}, 1); err != nil {
+		t.Fatal(err)
+	}
+
+	// Blue's next change of row 1 was committed now; green's application
+	// updates the row a moment later and holds it while the applier runs.
+	incoming := txn(200, change.Change{Op: change.OpUpdate, Table: items, Columns: cols,
+		Before: change.Row{change.Int(1), change.Text("from-blue"), change.Int(1)},
+		After:  change.Row{change.Int(1), change.Text("from-blue"), change.Int(2)}})
+	incoming.CommitTime = time.Now()
+	app, err := db.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.Rollback(ctx)
+	if _, err := app.Exec(ctx, `UPDATE items SET big = 'from-green-app', n = 50 WHERE id = 1`); err != nil {
+		t.Fatal(err)
+	}
+
+	type outcome struct {
+		res applypg.Result
+		err error
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		res, err := a.Apply(ctx, []*change.Txn{incoming}, 2)
+		done <- outcome{res, err}
+	}()
+	// Commit only once the applier is blocked on the row lock, so it reads
+	// the row after the application's version replaced the one it found.
+	waitForLockWait(t, dsn, 10*time.Second)
+	if err := app.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var out outcome
+	select {
+	case out = <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the applier did not finish after the application committed")
+	}
+	if out.err != nil {
+		t.Fatal(out.err)
+	}
+	if n := out.res.Conflicts[applypg.ConflictLabel{Kind: "update_differs", Resolution: "target_wins"}]; n != 1 {
+		t.Fatalf("conflicts %v, want one update_differs/target_wins", out.res.Conflicts)
+	}
+	var big string
+	var n int
+	if err := db.QueryRow(ctx, `SELECT big, n FROM items WHERE id = 1`).Scan(&big, &n); err != nil {
+		t.Fatal(err)
+	}
+	if big != "from-green-app" || n != 50 {
+		t.Fatalf("row 1 is (%s, %d): the application's later write was overwritten", big, n)
+	}
+}
+
+// waitForLockWait waits until a session of dsn's database waits on a lock.
+func waitForLockWait(t *testing.T, dsn string, timeout time.Duration) {
+	t.Helper()
+	mon := testenv.Connect(t, dsn)
+	ctx := context.Background()
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		var n int
+		if err := mon.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n > 0 {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("no session waited on a lock within %s", timeout)
+}
