@@ -44,6 +44,9 @@ type Result struct {
 	Conflicts map[ConflictLabel]int
 	// LastCommitTime is the source commit time of the last applied txn.
 	LastCommitTime time.Time
+	// Retries counts the times the group was rolled back and applied
+	// again after losing a race with the application (see Apply).
+	Retries int
 }
 
 // Open connects, creates bgsync's schema objects if needed, tags the
@@ -170,10 +173,8 @@ func (a *Applier) Close() {
 	_ = a.conn.Close(ctx)
 }
 
-// Apply applies txns, in order, in one target transaction with the
-// checkpoint. kafkaOffset is the offset of the last message of the last
-// transaction, stored for diagnosis.
-func (a *Applier) Apply(ctx context.Context, txns []*change.Txn, kafkaOffset int64) (Result, error) {
+// applyOnce is one attempt of Apply.
+func (a *Applier) applyOnce(ctx context.Context, txns []*change.Txn, kafkaOffset int64) (Result, error) {
 	res := Result{Position: a.checkpoint}
 	todo := txns[:0:0]
 	for _, t := range txns {

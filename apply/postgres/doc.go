@@ -26,15 +26,21 @@
 //     conflict package about every change: a change without conflict is
 //     applied as it is; a conflict is decided by the table's rule (the row
 //     written, kept, inserted or deleted) and written to the conflicts
-//     table in the same transaction, and counted in Result.Conflicts. A
-//     unique violation from an application insert racing the read is
-//     retryable: the retry sees the row.
+//     table in the same transaction, and counted in Result.Conflicts. The
+//     commit time and origin are those of the version the lock was taken
+//     on, also when the lock had to wait for an application transaction.
+//   - Races with the application: a unique violation (an application
+//     insert of a key read as missing), a deadlock or a serialization
+//     failure rolls the target transaction back, and Apply resolves and
+//     applies the group again on the same session (Result.Retries), up to
+//     five attempts, before returning the error.
 //   - The tombstones table is filled by a trigger setup puts on each target
 //     table (TombstoneTriggerSQL); sessions with a replication origin, such
 //     as bgsync's own, leave no tombstone.
 //   - An Applier owns one connection and is not safe for concurrent use. Any
-//     error leaves the target transaction rolled back; the caller closes the
-//     Applier and opens a new one (the pipeline restarts the direction).
+//     error Apply returns leaves the target transaction rolled back; the
+//     caller closes the Applier and opens a new one (the pipeline restarts
+//     the direction).
 //   - With Config.Origin set, the session is tagged with that replication
 //     origin (pg_replication_origin_session_setup) and each target
 //     transaction records the source commit time and position

@@ -111,3 +111,93 @@ func waitForLockWait(t *testing.T, dsn string, timeout time.Duration) {
 	}
 	t.Fatalf("no session waited on a lock within %s", timeout)
 }
+
+// TestLostRaceIsRetriedInPlace: an application transaction and the applier
+// lock two rows in opposite orders. PostgreSQL breaks the deadlock by
+// failing the applier's transaction; the applier rolls back, reads the rows
+// again once the application has committed, and applies the group without
+// a restart, deciding on the application's versions.
+func TestLostRaceIsRetriedInPlace(t *testing.T) {
+	dsn := testenv.NewDatabase(t, testenv.GreenDSN())
+	db := testenv.Connect(t, dsn)
+	ctx := context.Background()
+	var on string
+	if err := db.QueryRow(ctx, `SHOW track_commit_timestamp`).Scan(&on); err != nil || on != "on" {
+		t.Skipf("track_commit_timestamp is %q (%v) on the green test cluster", on, err)
+	}
+	testenv.Exec(t, db, `CREATE TABLE items (id int PRIMARY KEY, big text, n int)`)
+	a, err := applypg.Open(ctx, applypg.Config{DSN: dsn, Schema: "bgsync", Direction: "blue-to-green",
+		From: conflict.Blue, Origin: "bgsync_race_blue"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(a.Close)
+	first := txn(100, ins(1, "from-blue", 1), ins(2, "from-blue", 2))
+	first.CommitTime = time.Now().Add(-time.Second)
+	if _, err := a.Apply(ctx, []*change.Txn{first}, 1); err != nil {
+		t.Fatal(err)
+	}
+
+	upd := func(id int64) change.Change {
+		return change.Change{Op: change.OpUpdate, Table: items, Columns: cols,
+			Before: change.Row{change.Int(id), change.Text("from-blue"), change.Int(id)},
+			After:  change.Row{change.Int(id), change.Text("from-blue"), change.Int(id * 10)}}
+	}
+	incoming := txn(200, upd(1), upd(2))
+	incoming.CommitTime = time.Now()
+	app, err := db.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.Rollback(ctx)
+	// The application waits long before checking for a deadlock, so the
+	// applier, which waits first, is the one PostgreSQL fails.
+	if _, err := app.Exec(ctx, `SET LOCAL deadlock_timeout = '20s'`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := app.Exec(ctx, `UPDATE items SET big = 'app', n = 200 WHERE id = 2`); err != nil {
+		t.Fatal(err)
+	}
+	type outcome struct {
+		res applypg.Result
+		err error
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		res, err := a.Apply(ctx, []*change.Txn{incoming}, 2)
+		done <- outcome{res, err}
+	}()
+	waitForLockWait(t, dsn, 10*time.Second) // the applier holds row 1 and waits for row 2
+	if _, err := app.Exec(ctx, `UPDATE items SET big = 'app', n = 100 WHERE id = 1`); err != nil {
+		t.Fatalf("the application, not the applier, lost the deadlock: %v", err)
+	}
+	if err := app.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var out outcome
+	select {
+	case out = <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the applier did not finish after the application committed")
+	}
+	if out.err != nil {
+		t.Fatalf("apply: %v", out.err)
+	}
+	if out.res.Retries != 1 || out.res.Applied != 1 || out.res.Position != 200 {
+		t.Fatalf("result %+v, want one transaction applied after one retry", out.res)
+	}
+	if n := out.res.Conflicts[applypg.ConflictLabel{Kind: "update_differs", Resolution: "target_wins"}]; n != 2 {
+		t.Fatalf("conflicts %v, want two update_differs/target_wins (decided on the application's rows)", out.res.Conflicts)
+	}
+	var rows string
+	if err := db.QueryRow(ctx, `SELECT string_agg(format('%s:%s:%s', id, big, n), ' ' ORDER BY id) FROM items`).Scan(&rows); err != nil {
+		t.Fatal(err)
+	}
+	if rows != "1:app:100 2:app:200" {
+		t.Fatalf("rows %s, want the application's writes kept", rows)
+	}
+	var logged int
+	if err := db.QueryRow(ctx, `SELECT count(*) FROM bgsync.conflicts`).Scan(&logged); err != nil || logged != 2 {
+		t.Fatalf("%d conflicts logged (%v), want 2: the failed attempt must leave no record", logged, err)
+	}
+}

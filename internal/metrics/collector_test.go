@@ -16,7 +16,7 @@ import (
 func fakeStats() []pipeline.Stats {
 	return []pipeline.Stats{
 		{
-			Direction: "blue-to-green", State: pipeline.StateRunning, Restarts: 2,
+			Direction: "blue-to-green", State: pipeline.StateRunning, Restarts: 2, ApplyRetries: 6,
 			Captured: 10, CapturedRows: 100, EchoDropped: 3, AppliedTxns: 9, SkippedTxns: 1,
 			Inserted: 50, Updated: 30, Deleted: 15, Truncated: 1, Missing: 4,
 			Conflicts: map[pipeline.ConflictKey]uint64{
@@ -78,6 +78,7 @@ func TestRegisterExportsStats(t *testing.T) {
 		"bgsync_last_applied_commit_timestamp_seconds{direction=blue-to-green}":                      1700000000.5,
 		"bgsync_direction_up{direction=blue-to-green}":                                               1,
 		"bgsync_direction_restarts_total{direction=blue-to-green}":                                   2,
+		"bgsync_apply_retries_total{direction=blue-to-green}":                                        6,
 		"bgsync_transactions_captured_total{direction=blue-to-green}":                                10,
 		"bgsync_rows_captured_total{direction=blue-to-green}":                                        100,
 		"bgsync_transactions_applied_total{direction=blue-to-green}":                                 9,
@@ -96,6 +97,7 @@ func TestRegisterExportsStats(t *testing.T) {
 		"bgsync_replication_lag_seconds{direction=green-to-blue}":                     0,
 		"bgsync_direction_up{direction=green-to-blue}":                                0,
 		"bgsync_direction_restarts_total{direction=green-to-blue}":                    7,
+		"bgsync_apply_retries_total{direction=green-to-blue}":                         0,
 		"bgsync_transactions_captured_total{direction=green-to-blue}":                 0,
 		"bgsync_rows_captured_total{direction=green-to-blue}":                         0,
 		"bgsync_transactions_applied_total{direction=green-to-blue}":                  0,

@@ -38,6 +38,9 @@ var (
 	descDirectionRestarts = newDesc("bgsync_direction_restarts_total",
 		"Restarts of the direction after an error.",
 		"direction")
+	descApplyRetries = newDesc("bgsync_apply_retries_total",
+		"Target transactions rolled back and applied again after losing a race with the application (unique key, deadlock).",
+		"direction")
 	descBuildInfo = newDesc("bgsync_build_info",
 		"The running bgsync build; always 1.",
 		"version", "goversion")
@@ -48,7 +51,7 @@ var snapshotDescs = []*prometheus.Desc{
 	descReplicationLag, descLastAppliedCommit,
 	descTxnsCaptured, descRowsCaptured, descTxnsApplied,
 	descEventsApplied, descEventsSkipped, descConflicts,
-	descDirectionUp, descDirectionRestarts,
+	descDirectionUp, descDirectionRestarts, descApplyRetries,
 	descBuildInfo,
 }
 

@@ -345,6 +345,7 @@ func (d *Direction) apply(ctx context.Context, app *applypg.Applier, capt *captu
 			s.Deleted += uint64(res.Deleted)
 			s.Truncated += uint64(res.Truncated)
 			s.Missing += uint64(res.Missing)
+			s.ApplyRetries += uint64(res.Retries)
 			for l, n := range res.Conflicts {
 				if s.Conflicts == nil {
 					s.Conflicts = map[ConflictKey]uint64{}

@@ -32,6 +32,9 @@ type Stats struct {
 	Deleted      uint64
 	Truncated    uint64
 	Missing      uint64
+	// ApplyRetries counts target transactions rolled back and applied
+	// again after losing a race with the application.
+	ApplyRetries uint64
 	// Conflicts counts conflicts detected by the applier, by kind and
 	// resolution (both as the conflict package names them).
 	Conflicts      map[ConflictKey]uint64
