@@ -37,10 +37,9 @@
 //     included. For blue-wins and green-wins the model converges for
 //     inserts and updates only: when one side deletes and re-inserts a key
 //     while the other side writes it, no before image tells whether the
-//     re-insert saw the other write. Real storms (package integration) also
-//     left one or two keys different under blue-wins and green-wins without
-//     deletes, which the model does not reproduce: those policies are not
-//     to be relied on until that is explained.
+//     re-insert saw the other write. (Real storms once left a key or two
+//     different under every policy; that was the applier reading a row's
+//     previous origin after a lock wait, fixed in apply/postgres.)
 //   - A conflict whose outcome the target already holds (delete_missing,
 //     or a row equal to the incoming after image) resolves as "converged"
 //     under every policy, manual included: nothing remains to decide.
