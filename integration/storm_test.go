@@ -269,7 +269,7 @@ func (e *stormEnv) unresolvedKeys(ctx context.Context) map[string]bool {
 // runStorm writes on both sides for the storm duration (killing and
 // restarting bgsync kills times, evenly spread) and waits for the sync to
 // drain; it returns the keys that still differ.
-func (e *stormEnv) runStorm(kills int, deletes bool) []string {
+func (e *stormEnv) runStorm(kills int, deletes bool) ([]string, *proc) {
 	t := e.t
 	ctx := context.Background()
 	cur := e.procs.startRun()
@@ -302,7 +302,7 @@ func (e *stormEnv) runStorm(kills int, deletes bool) []string {
 	if err := cur.checkRunning(); err != nil {
 		t.Fatal(err)
 	}
-	return diff
+	return diff, cur
 }
 
 // TestConflictStormConverges: for each automatic policy, both sides write
@@ -318,7 +318,7 @@ func TestConflictStormConverges(t *testing.T) {
 	}{{"last-writer-wins", true}, {"blue-wins", false}, {"green-wins", false}} {
 		t.Run(fmt.Sprintf("%s,deletes=%v", c.policy, c.deletes), func(t *testing.T) {
 			e := newStormEnv(t, "storm", c.policy)
-			diff := e.runStorm(0, c.deletes)
+			diff, _ := e.runStorm(0, c.deletes)
 			e.reportConflicts()
 			if len(diff) > 0 {
 				t.Fatalf("%d keys differ after the storm drained, e.g. %s", len(diff), strings.Join(diff[:min(len(diff), 10)], ", "))
@@ -334,7 +334,7 @@ func TestConflictStormConverges(t *testing.T) {
 // SIGKILLed and restarted three times while both sides write.
 func TestConflictStormWithKills(t *testing.T) {
 	e := newStormEnv(t, "stormkill", "last-writer-wins")
-	diff := e.runStorm(3, true)
+	diff, _ := e.runStorm(3, true)
 	e.reportConflicts()
 	if len(diff) > 0 {
 		t.Fatalf("%d keys differ after the storm drained, e.g. %s", len(diff), strings.Join(diff[:min(len(diff), 10)], ", "))
@@ -362,9 +362,13 @@ func (e *stormEnv) reportConflicts() {
 // resolving them (keep blue) converges the sides.
 func TestConflictStormManual(t *testing.T) {
 	e := newStormEnv(t, "stormman", "manual")
-	diff := e.runStorm(0, true)
+	diff, run := e.runStorm(0, true)
 	e.reportConflicts()
 	ctx := context.Background()
+	// /v1/status and bgsync_unresolved_conflicts count what the tables hold.
+	if err := run.waitUnresolved(e.conflicts(ctx, "NOT resolved"), 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
 	unresolved := e.unresolvedKeys(ctx)
 	if len(unresolved) == 0 {
 		t.Fatal("no unresolved conflict after the storm")
@@ -397,5 +401,8 @@ func TestConflictStormManual(t *testing.T) {
 	}
 	if n := e.conflicts(ctx, "NOT resolved"); n != 0 {
 		t.Fatalf("%d conflicts still unresolved", n)
+	}
+	if err := run.waitUnresolved(0, 30*time.Second); err != nil {
+		t.Fatalf("after conflicts resolve: %v", err)
 	}
 }

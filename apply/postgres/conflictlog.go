@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"context"
 	"encoding/json"
 	"strconv"
 	"time"
@@ -105,4 +106,17 @@ func imageJSON(cols []change.Column, img change.Row) []byte {
 		return []byte("{}")
 	}
 	return b
+}
+
+// Unresolved counts the conflicts of this Applier's direction on the
+// target that are still unresolved (manual policy, or incomplete rows)
+// and not yet settled by bgsync conflicts resolve. Not inside Apply.
+func (a *Applier) Unresolved(ctx context.Context) (int64, error) {
+	var n int64
+	err := a.conn.QueryRow(ctx, `SELECT count(*) FROM `+quoteIdent(a.cfg.Schema)+
+		`.conflicts WHERE direction = $1 AND NOT resolved`, a.cfg.Direction).Scan(&n)
+	if err != nil {
+		return 0, &TargetError{Op: "count unresolved conflicts", Err: err}
+	}
+	return n, nil
 }

@@ -27,6 +27,7 @@ func running() []pipeline.Stats {
 				{Kind: "update_differs", Resolution: "source_wins"}: 5,
 				{Kind: "insert_exists", Resolution: "manual"}:       1,
 			},
+			Unresolved: 4,
 			LastCommit: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC),
 			Lag:        250 * time.Millisecond, LagP50: 100 * time.Millisecond, LagP99: 2 * time.Second,
 		},
@@ -157,6 +158,7 @@ func TestStatusJSON(t *testing.T) {
 					map[string]any{"kind": "insert_exists", "resolution": "manual", "count": 1.0},
 					map[string]any{"kind": "update_differs", "resolution": "source_wins", "count": 5.0},
 				},
+				"unresolved_conflicts": 4.0,
 			},
 			map[string]any{
 				"name": "green-to-blue", "state": "retrying", "restarts": 0.0,
@@ -166,8 +168,9 @@ func TestStatusJSON(t *testing.T) {
 				"captured":         map[string]any{"transactions": 0.0, "rows": 0.0},
 				"applied": map[string]any{"transactions": 0.0, "already_applied": 0.0, "inserted": 0.0,
 					"updated": 0.0, "deleted": 0.0, "truncated": 0.0, "row_missing": 0.0},
-				"echo_dropped": 0.0,
-				"conflicts":    []any{},
+				"echo_dropped":         0.0,
+				"conflicts":            []any{},
+				"unresolved_conflicts": 0.0,
 			},
 		},
 	}

@@ -31,6 +31,8 @@ type directionStatus struct {
 	Applied        appliedCounts   `json:"applied"`
 	EchoDropped    uint64          `json:"echo_dropped"` // transactions
 	Conflicts      []conflictCount `json:"conflicts"`
+	// UnresolvedConflicts waits for bgsync conflicts resolve.
+	UnresolvedConflicts int64 `json:"unresolved_conflicts"`
 }
 
 type capturedCounts struct {
@@ -86,8 +88,9 @@ func directionOf(s pipeline.Stats, scrub func(string) string) directionStatus {
 			Inserted: s.Inserted, Updated: s.Updated, Deleted: s.Deleted, Truncated: s.Truncated,
 			RowMissing: s.Missing,
 		},
-		EchoDropped: s.EchoDropped,
-		Conflicts:   []conflictCount{},
+		EchoDropped:         s.EchoDropped,
+		Conflicts:           []conflictCount{},
+		UnresolvedConflicts: s.Unresolved,
 	}
 	if !s.LastCommit.IsZero() {
 		t := s.LastCommit.UTC()

@@ -57,6 +57,7 @@ func collectDirection(ch chan<- prometheus.Metric, s pipeline.Stats) {
 	gauge(descDirectionUp, up)
 	counter(descDirectionRestarts, uint64(s.Restarts))
 	counter(descApplyRetries, s.ApplyRetries)
+	gauge(descUnresolved, float64(s.Unresolved))
 
 	counter(descTxnsCaptured, s.Captured)
 	counter(descRowsCaptured, s.CapturedRows)

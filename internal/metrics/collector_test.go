@@ -16,7 +16,7 @@ import (
 func fakeStats() []pipeline.Stats {
 	return []pipeline.Stats{
 		{
-			Direction: "blue-to-green", State: pipeline.StateRunning, Restarts: 2, ApplyRetries: 6,
+			Direction: "blue-to-green", State: pipeline.StateRunning, Restarts: 2, ApplyRetries: 6, Unresolved: 3,
 			Captured: 10, CapturedRows: 100, EchoDropped: 3, AppliedTxns: 9, SkippedTxns: 1,
 			Inserted: 50, Updated: 30, Deleted: 15, Truncated: 1, Missing: 4,
 			Conflicts: map[pipeline.ConflictKey]uint64{
@@ -79,6 +79,7 @@ func TestRegisterExportsStats(t *testing.T) {
 		"bgsync_direction_up{direction=blue-to-green}":                                               1,
 		"bgsync_direction_restarts_total{direction=blue-to-green}":                                   2,
 		"bgsync_apply_retries_total{direction=blue-to-green}":                                        6,
+		"bgsync_unresolved_conflicts{direction=blue-to-green}":                                       3,
 		"bgsync_transactions_captured_total{direction=blue-to-green}":                                10,
 		"bgsync_rows_captured_total{direction=blue-to-green}":                                        100,
 		"bgsync_transactions_applied_total{direction=blue-to-green}":                                 9,
@@ -98,6 +99,7 @@ func TestRegisterExportsStats(t *testing.T) {
 		"bgsync_direction_up{direction=green-to-blue}":                                0,
 		"bgsync_direction_restarts_total{direction=green-to-blue}":                    7,
 		"bgsync_apply_retries_total{direction=green-to-blue}":                         0,
+		"bgsync_unresolved_conflicts{direction=green-to-blue}":                        0,
 		"bgsync_transactions_captured_total{direction=green-to-blue}":                 0,
 		"bgsync_rows_captured_total{direction=green-to-blue}":                         0,
 		"bgsync_transactions_applied_total{direction=green-to-blue}":                  0,

@@ -38,6 +38,9 @@ var (
 	descDirectionRestarts = newDesc("bgsync_direction_restarts_total",
 		"Restarts of the direction after an error.",
 		"direction")
+	descUnresolved = newDesc("bgsync_unresolved_conflicts",
+		"Conflicts of the direction still unresolved on its target (manual policy), until bgsync conflicts resolve settles them.",
+		"direction")
 	descApplyRetries = newDesc("bgsync_apply_retries_total",
 		"Target transactions rolled back and applied again after losing a race with the application (unique key, deadlock).",
 		"direction")
@@ -51,7 +54,7 @@ var snapshotDescs = []*prometheus.Desc{
 	descReplicationLag, descLastAppliedCommit,
 	descTxnsCaptured, descRowsCaptured, descTxnsApplied,
 	descEventsApplied, descEventsSkipped, descConflicts,
-	descDirectionUp, descDirectionRestarts, descApplyRetries,
+	descDirectionUp, descDirectionRestarts, descApplyRetries, descUnresolved,
 	descBuildInfo,
 }
 

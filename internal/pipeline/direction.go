@@ -13,6 +13,7 @@ import (
 	applypg "github.com/bgsync/bgsync/apply/postgres"
 	capturepg "github.com/bgsync/bgsync/capture/postgres"
 	"github.com/bgsync/bgsync/change"
+	"github.com/bgsync/bgsync/conflict"
 	"github.com/bgsync/bgsync/transport"
 	"golang.org/x/sync/errgroup"
 )
@@ -300,6 +301,14 @@ func (d *Direction) apply(ctx context.Context, app *applypg.Applier, capt *captu
 	var group []*change.Txn
 	var target change.Position
 	draining := false
+	// The unresolved count is read at start and every unresolvedEvery, as
+	// bgsync conflicts resolve (another process) lowers it; in between,
+	// each group's new unresolved conflicts are added.
+	if err := d.countUnresolved(ctx, app); err != nil {
+		return err
+	}
+	recount := time.NewTicker(unresolvedEvery)
+	defer recount.Stop()
 	for {
 		if draining && app.Checkpoint() >= target {
 			return nil
@@ -311,6 +320,11 @@ func (d *Direction) apply(ctx context.Context, app *applypg.Applier, capt *captu
 			return ctx.Err()
 		case target = <-produced:
 			draining = true
+			continue
+		case <-recount.C:
+			if err := d.countUnresolved(ctx, app); err != nil {
+				return err
+			}
 			continue
 		case last = <-in:
 			group = append(group, last.txn)
@@ -351,6 +365,9 @@ func (d *Direction) apply(ctx context.Context, app *applypg.Applier, capt *captu
 					s.Conflicts = map[ConflictKey]uint64{}
 				}
 				s.Conflicts[ConflictKey{Kind: l.Kind, Resolution: l.Resolution}] += uint64(n)
+				if l.Resolution == conflict.Unresolved.String() {
+					s.Unresolved += int64(n)
+				}
 			}
 			s.Checkpoint = res.Position.String()
 			s.EchoDropped = d.stats.echoBase + echo
@@ -360,4 +377,17 @@ func (d *Direction) apply(ctx context.Context, app *applypg.Applier, capt *captu
 			}
 		})
 	}
+}
+
+// unresolvedEvery is how often the applier re-reads the count of
+// unresolved conflicts on the target.
+const unresolvedEvery = 10 * time.Second
+
+func (d *Direction) countUnresolved(ctx context.Context, app *applypg.Applier) error {
+	n, err := app.Unresolved(ctx)
+	if err != nil {
+		return err
+	}
+	d.stats.update(func(s *Stats) { s.Unresolved = n })
+	return nil
 }

@@ -37,7 +37,10 @@ type Stats struct {
 	ApplyRetries uint64
 	// Conflicts counts conflicts detected by the applier, by kind and
 	// resolution (both as the conflict package names them).
-	Conflicts      map[ConflictKey]uint64
+	Conflicts map[ConflictKey]uint64
+	// Unresolved is the number of this direction's conflicts on the target
+	// still waiting for bgsync conflicts resolve.
+	Unresolved     int64
 	Checkpoint     string
 	LastCommit     time.Time     // source commit time of the last applied txn
 	Lag            time.Duration // now - LastCommit at the last apply (same clock as the source host in tests)
