@@ -99,16 +99,26 @@ func (a *Applier) resolveGroup(ctx context.Context, txns []*change.Txn) ([]*chan
 				st.write(rs, c.Columns, d.Row, t.CommitTime, true)
 			case change.OpUpdate:
 				u := change.Change{Op: change.OpUpdate, Table: c.Table, Columns: c.Columns, After: d.Row, Seq: c.Seq}
-				if d.Kind == conflict.None {
-					u.Before = c.Before
-				}
-				eff.Changes = append(eff.Changes, u)
 				newKey, _, ok := st.keyOf(c.Columns, d.Row)
-				if ok && newKey != key { // the key moved
-					rs.exists = false
-					rs = st.lookup(newKey)
+				moved := ok && newKey != key
+				if d.Kind == conflict.None || moved {
+					u.Before = c.Before // the row is found by its old key
 				}
-				st.write(rs, c.Columns, d.Row, t.CommitTime, d.Kind != conflict.None)
+				if !moved {
+					eff.Changes = append(eff.Changes, u)
+					st.write(rs, c.Columns, d.Row, t.CommitTime, d.Kind != conflict.None)
+					break
+				}
+				dst := st.lookup(newKey)
+				if !dst.exists {
+					eff.Changes = append(eff.Changes, u)
+					rs.exists, rs.row = false, nil
+					st.write(dst, c.Columns, d.Row, t.CommitTime, d.Kind != conflict.None)
+					break
+				}
+				moves, rec := a.moveOnto(st, c, t, &u, rs, dst)
+				eff.Changes = append(eff.Changes, moves...)
+				records = append(records, rec)
 			case change.OpDelete:
 				eff.Changes = append(eff.Changes, *c)
 				rs.exists, rs.row = false, nil
@@ -142,4 +152,31 @@ func (a *Applier) state(ctx context.Context, states map[change.Table]*tableState
 	st := newTableState(tt, rule)
 	states[src] = st
 	return st, nil
+}
+
+// moveOnto handles an update that moves a row to a key the target already
+// has (the target inserted that key meanwhile): the incoming row meets the
+// target's row as an insert would (insert_exists, decided by the table's
+// rule). Unless that is left unresolved, the old key goes, as on the
+// source, and the new key holds the winner. It returns the changes to
+// apply and the conflict to log.
+func (a *Applier) moveOnto(st *tableState, c *change.Change, t *change.Txn, u *change.Change, from, dst *rowState) ([]change.Change, conflictRecord) {
+	in := conflict.Input{Op: change.OpInsert, Columns: c.Columns, Before: c.Before, After: u.After,
+		From: a.cfg.From, CommitTime: t.CommitTime, Deleted: dst.deleted,
+		Current: st.aligned(dst, c.Columns), CurrentTime: dst.ts, CurrentLocal: dst.local}
+	d := conflict.Resolve(st.rule, &in)
+	d.Reason = "the update moved the row onto a key the target already has; " + d.Reason
+	at := *c
+	at.Before = nil // logged under the key it moved to
+	rec := a.record(st.tt, &at, t, &in, st.rule, d)
+	if d.Resolution == conflict.Unresolved {
+		return nil, rec
+	}
+	out := []change.Change{{Op: change.OpDelete, Table: c.Table, Columns: c.Columns, Before: c.Before, Seq: c.Seq}}
+	from.exists, from.row = false, nil
+	if d.Op == change.OpUpdate {
+		out = append(out, change.Change{Op: change.OpUpdate, Table: c.Table, Columns: c.Columns, After: d.Row, Seq: c.Seq})
+		st.write(dst, c.Columns, d.Row, t.CommitTime, true)
+	}
+	return out, rec
 }
