@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make bench: bgsync vs PostgreSQL native logical replication on the two
-# local clusters of scripts/env.sh (blue → green), same data, one table.
+# local clusters of scripts/env.sh (blue → green), same data, one table;
+# then bgsync both ways: disjoint-key drains and a conflict storm.
 # Options go to tools/bench (see -h), directly or through BENCH_ARGS:
 #   bash scripts/bench.sh -rows 100000      make bench BENCH_ARGS="-rows 100000"
 set -euo pipefail

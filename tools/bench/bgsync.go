@@ -49,8 +49,9 @@ type bgsyncProc struct {
 
 	mu      sync.Mutex
 	last    *progress
-	notable []string // WARN and ERROR lines, the first 20
-	tail    []string // the last 20 lines
+	byDir   map[string]*progress // the last progress line of each direction
+	notable []string             // WARN and ERROR lines, the first 20
+	tail    []string             // the last 20 lines
 }
 
 func (e *env) configPath() string { return filepath.Join(e.o.workDir, "bgsync.yaml") }
@@ -86,7 +87,11 @@ http:
 // bgsyncCmd builds a bgsync command on the bench config, without the
 // BGSYNC_* environment overrides a user may have set.
 func (e *env) bgsyncCmd(ctx context.Context, args ...string) *exec.Cmd {
-	cmd := exec.CommandContext(ctx, e.o.bin, append(args, "--config", e.configPath())...)
+	return e.bgsyncCmdWith(ctx, e.configPath(), args...)
+}
+
+func (e *env) bgsyncCmdWith(ctx context.Context, config string, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, e.o.bin, append(args, "--config", config)...)
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "BGSYNC_") {
 			cmd.Env = append(cmd.Env, kv)
@@ -97,12 +102,16 @@ func (e *env) bgsyncCmd(ctx context.Context, args ...string) *exec.Cmd {
 }
 
 func (e *env) startBgsync(phase string) (*bgsyncProc, error) {
-	p := &bgsyncProc{logPath: filepath.Join(e.logDir, "bgsync-run-"+phase+".log"), pidFile: e.pidPath(), done: make(chan struct{})}
+	return e.startBgsyncWith(phase, e.configPath())
+}
+
+func (e *env) startBgsyncWith(phase, config string) (*bgsyncProc, error) {
+	p := &bgsyncProc{byDir: map[string]*progress{}, logPath: filepath.Join(e.logDir, "bgsync-run-"+phase+".log"), pidFile: e.pidPath(), done: make(chan struct{})}
 	logFile, err := os.Create(p.logPath)
 	if err != nil {
 		return nil, err
 	}
-	p.cmd = e.bgsyncCmd(context.Background(), "run", "--progress", "1s")
+	p.cmd = e.bgsyncCmdWith(context.Background(), config, "run", "--progress", "1s")
 	p.cmd.Stdout = logFile
 	stderr, err := p.cmd.StderrPipe()
 	if err != nil {
@@ -142,6 +151,7 @@ func (p *bgsyncProc) observe(line string) {
 		if json.Unmarshal([]byte(line), &pr) == nil {
 			pr.raw = line
 			p.last = &pr
+			p.byDir[pr.Direction] = &pr
 		}
 		return
 	}
@@ -164,6 +174,12 @@ func (p *bgsyncProc) warnings(r *engineResult, phase string) {
 		b.WriteString("\n      " + l)
 	}
 	r.problem("bgsync %s: %d WARN/ERROR line(s) in %s:%s", phase, len(lines), p.logPath, b.String())
+}
+
+func (p *bgsyncProc) progressOf(direction string) *progress {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.byDir[direction]
 }
 
 func (p *bgsyncProc) lastProgress() *progress {
@@ -375,7 +391,8 @@ func (e *env) cleanupBgsync(ctx context.Context, start bool) []error {
 	if b, err := os.ReadFile(e.pidPath()); err == nil {
 		pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
 		cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-		if pid > 0 && strings.Contains(string(cmdline), e.o.bin) && strings.Contains(string(cmdline), e.configPath()) {
+		ours := strings.Contains(string(cmdline), e.configPath()) || strings.Contains(string(cmdline), e.twowayConfig())
+		if pid > 0 && strings.Contains(string(cmdline), e.o.bin) && ours {
 			logf("stopping bgsync pid %d left by an earlier run", pid)
 			proc, _ := os.FindProcess(pid)
 			_ = proc.Signal(syscall.SIGTERM)
@@ -414,6 +431,7 @@ func (e *env) cleanupBgsync(ctx context.Context, start bool) []error {
 // start it also clears the logs of the previous run.
 func (e *env) cleanup(ctx context.Context, start bool) []error {
 	errs := e.cleanupBgsync(ctx, start)
+	errs = append(errs, e.cleanupTwoway(ctx)...)
 	errs = append(errs, e.cleanupNative(ctx)...)
 	for _, s := range []struct {
 		admin *pgx.Conn

@@ -1,7 +1,10 @@
 // Command bench compares bgsync with PostgreSQL's native logical replication
 // on the same data and the same two clusters (blue → green), and prints one
 // table: backlog drain rates for inserts and updates, bgsync's peak RSS and
-// CPU, and end-to-end lag under a steady live workload.
+// CPU, and end-to-end lag under a steady live workload. It then runs bgsync
+// both ways (twoway.go): backlog drains with each side writing its own keys,
+// and a storm of writes on overlapping keys on both sides, for the conflict
+// rate and each direction's lag.
 //
 // Each engine gets its own fresh database (bench_native, bench_bgsync) on
 // both clusters. A phase is loaded on blue while the engine is stopped, then
@@ -44,6 +47,8 @@ type options struct {
 	liveTxnRows  int
 	probeEvery   time.Duration
 	drainTimeout time.Duration
+	twowayRows   int           // rows per side in the two-way backlog phases
+	storm        time.Duration // two-way conflict storm (0 = skip)
 	skipNative   bool
 	nativeLive   bool
 	keep         bool
@@ -78,12 +83,14 @@ func parseFlags() options {
 	flag.IntVar(&o.liveTxnRows, "live-txn", 100, "rows per transaction of the live workload")
 	flag.DurationVar(&o.probeEvery, "probe-every", 100*time.Millisecond, "interval of lag probes in the live phase")
 	flag.DurationVar(&o.drainTimeout, "drain-timeout", 150*time.Second, "give up a drain after this long")
+	flag.IntVar(&o.twowayRows, "twoway-rows", 200000, "rows per side in the two-way backlog phases (0 = skip two-way)")
+	flag.DurationVar(&o.storm, "storm", 30*time.Second, "duration of the two-way conflict storm (0 = skip)")
 	flag.BoolVar(&o.skipNative, "skip-native", false, "measure bgsync only")
 	flag.BoolVar(&o.nativeLive, "native-live", true, "also measure native replication's lag in the live phase")
 	flag.BoolVar(&o.keep, "keep", false, "keep the databases, slots and subscription at the end")
 	flag.Parse()
-	if o.rows < 1 || o.txn < 1 || o.liveTxnRows < 1 || o.liveRate < 1 {
-		fmt.Fprintln(os.Stderr, "bench: -rows, -txn, -live-txn and -live-rate must be positive")
+	if o.twowayRows < 0 || o.rows < 1 || o.txn < 1 || o.liveTxnRows < 1 || o.liveRate < 1 {
+		fmt.Fprintln(os.Stderr, "bench: -rows, -txn, -live-txn and -live-rate must be positive, -twoway-rows not negative")
 		os.Exit(2)
 	}
 	return o
@@ -217,6 +224,9 @@ func run(ctx context.Context, o options) int {
 	}
 	if ctx.Err() == nil {
 		rep.bgsync = e.runBgsync(ctx)
+	}
+	if ctx.Err() == nil && o.twowayRows > 0 {
+		rep.twoway = e.runTwoway(ctx)
 	}
 	rep.loadAfter = loadAvg()
 	actx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

@@ -12,6 +12,7 @@ import (
 type report struct {
 	o                     options
 	native, bgsync        *engineResult
+	twoway                *twowayResult
 	loadBefore, loadAfter string
 	total                 time.Duration
 	problems              []string
@@ -86,6 +87,7 @@ func (r *report) print(w io.Writer) {
 	rows = append(rows, own)
 	probe := []string{"lag p50 / p99 ms, independent probe (" + live + ")", lagCell(nat.live), lagCell(bg.live), "", ""}
 	rows = append(rows, probe)
+	rows = append(rows, r.twowayRows(bg)...)
 	printTable(w, rows)
 
 	fmt.Fprintf(w, "\nDetails (rows/s = %d / drain seconds; drain = start of the sync → green caught up, polled every 100 ms)\n", o.rows)
@@ -155,7 +157,11 @@ func (r *report) print(w io.Writer) {
 	}
 	fmt.Fprintf(w, "  machine load average before %s, after %s; whole bench %.0f s; bgsync logs in %s/logs\n",
 		r.loadBefore, r.loadAfter, r.total.Seconds(), o.workDir)
+	r.twowayDetails(w)
 	var problems []string
+	if r.twoway != nil {
+		problems = append(problems, r.twoway.problems...)
+	}
 	problems = append(problems, nat.problems...)
 	problems = append(problems, bg.problems...)
 	problems = append(problems, r.problems...)
