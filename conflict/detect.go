@@ -31,6 +31,11 @@ type Input struct {
 	// key (its tombstone), whether or not the key exists again; zero when
 	// none is known.
 	Deleted time.Time
+	// ColumnTimes, for column-merge, aligned with Columns: the commit time
+	// of the target's own last write of each column of the current row;
+	// zero where the column was last written by this stream (or never by
+	// the target itself).
+	ColumnTimes []time.Time
 }
 
 // Detect classifies in. See the package documentation.

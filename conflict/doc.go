@@ -29,17 +29,27 @@
 //     target row written by this same stream protects nothing of the
 //     target's own, so the incoming change wins. manual leaves the target as
 //     it is and reports the conflict unresolved.
+//   - column-merge decides two writes of one row column by column (merge.go):
+//     a column the incoming change modified is written unless the target's
+//     application wrote that column later (Input.ColumnTimes, recorded on
+//     the target per row and column); every other column of the target
+//     stays, and the resolution is "merged" when both sides keep something.
+//     Deletes and missing rows are decided as under last-writer-wins.
 //   - Deletes: the target's own deletes leave tombstones (their commit
 //     time), so an update or insert that races a delete is ordered against
 //     it instead of resurrecting or losing rows at random.
 //   - Convergence: a randomized model of both sides (TestConvergence) finds
 //     none of its histories diverging under last-writer-wins, deletes
-//     included. For blue-wins and green-wins the model converges for
-//     inserts and updates only: when one side deletes and re-inserts a key
-//     while the other side writes it, no before image tells whether the
-//     re-insert saw the other write. (Real storms once left a key or two
-//     different under every policy; that was the applier reading a row's
-//     previous origin after a lock wait, fixed in apply/postgres.)
+//     included. For blue-wins, green-wins and column-merge the model
+//     converges for inserts and updates only. Side-wins: when one side
+//     deletes and re-inserts a key while the other side writes it, no
+//     before image tells whether the re-insert saw the other write.
+//     column-merge: a delete that loses to a later column write of the
+//     other side leaves that side's row (with columns merged in from the
+//     deleting side before its delete) while the deleting side re-creates
+//     the row from the other side's update alone. (Real storms once left a
+//     key or two different under every policy; that was the applier reading
+//     a row's previous origin after a lock wait, fixed in apply/postgres.)
 //   - A conflict whose outcome the target already holds (delete_missing,
 //     or a row equal to the incoming after image) resolves as "converged"
 //     under every policy, manual included: nothing remains to decide.

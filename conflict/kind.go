@@ -34,6 +34,12 @@ const (
 	BlueWins
 	GreenWins
 	Manual
+	// ColumnMerge decides two writes of a row column by column: each
+	// column the incoming change modified is written unless the target
+	// wrote that column itself later (Input.ColumnTimes); the target's
+	// other columns stay. Row-level events (a delete, a missing row) are
+	// decided as under LastWriterWins.
+	ColumnMerge
 )
 
 var policyNames = map[Policy]string{
@@ -41,6 +47,7 @@ var policyNames = map[Policy]string{
 	BlueWins:       "blue-wins",
 	GreenWins:      "green-wins",
 	Manual:         "manual",
+	ColumnMerge:    "column-merge",
 }
 
 func (p Policy) String() string {
@@ -57,7 +64,7 @@ func ParsePolicy(s string) (Policy, error) {
 			return p, nil
 		}
 	}
-	return 0, fmt.Errorf("unknown conflict policy %q (want last-writer-wins, blue-wins, green-wins or manual)", s)
+	return 0, fmt.Errorf("unknown conflict policy %q (want last-writer-wins, blue-wins, green-wins, column-merge or manual)", s)
 }
 
 // Side is where a change was written.
@@ -93,9 +100,12 @@ const (
 	// Unresolved: left as it is for a person to decide (manual policy, or
 	// a row that cannot be completed).
 	Unresolved
+	// Merged: some of the incoming change's columns were written, and the
+	// target kept columns of its own (column-merge).
+	Merged
 )
 
-var resolutionNames = [...]string{"applied", "incoming_wins", "target_wins", "converged", "unresolved"}
+var resolutionNames = [...]string{"applied", "incoming_wins", "target_wins", "converged", "unresolved", "merged"}
 
 func (r Resolution) String() string {
 	if int(r) < len(resolutionNames) {

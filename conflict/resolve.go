@@ -46,6 +46,9 @@ func Resolve(rule Rule, in *Input) Decision {
 			return d.converged("the target already holds the incoming row")
 		}
 	}
+	if rule.Policy == ColumnMerge && (d.Kind == InsertExists || d.Kind == UpdateDiffers) {
+		return merge(d, in)
+	}
 	if in.Current != nil && !in.CurrentLocal {
 		why := "the target row came from the same source; its later change wins"
 		if d.Kind == DeleteDiffers {
@@ -105,6 +108,8 @@ func (d Decision) kept(why string) Decision {
 // incomingWins picks the winner of two writes under an automatic policy.
 func incomingWins(rule Rule, in *Input) (bool, string) {
 	switch rule.Policy {
+	case ColumnMerge:
+		return laterWins(in) // row-level events: a delete, a missing row
 	case BlueWins:
 		return in.From == Blue, "blue wins"
 	case GreenWins:

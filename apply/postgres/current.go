@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -20,6 +21,9 @@ type rowState struct {
 	ts      time.Time  // commit time of the version, zero if unknown
 	local   bool       // written by anything but this applier
 	deleted time.Time  // commit time of the target's last local delete (tombstone)
+	// colTimes (column-merge tables): commit time of the application's
+	// last write of each column, by column name.
+	colTimes map[string]time.Time
 }
 
 // tableState is the rows of one target table that a group touches.
@@ -199,7 +203,59 @@ func (a *Applier) fetch(ctx context.Context, st *tableState) error {
 		}
 		st.lookup(key).deleted = ts
 	}
+	if st.rule.Policy != conflict.ColumnMerge {
+		return nil
+	}
+	res = pc.ExecParams(ctx, a.columnWritesSQL(tt), params, nil, nil, nil).Read()
+	if res.Err != nil {
+		return a.fetchError(tt, res.Err)
+	}
+	for _, r := range res.Rows {
+		vals := make(change.Row, nk)
+		for i := 0; i < nk; i++ {
+			v, err := a.types.Decode(res.FieldDescriptions[i].DataTypeOID, r[i])
+			if err != nil {
+				return fmt.Errorf("table %s key column %s: read column writes: %w", tt.name, tt.key[i], err)
+			}
+			vals[i] = v
+		}
+		times, err := parseColumnTimes(r[nk])
+		if err != nil {
+			return fmt.Errorf("table %s: column writes %q: %w", tt.name, r[nk], err)
+		}
+		st.lookup(canonicalKey(vals)).colTimes = times
+	}
 	return nil
+}
+
+// parseColumnTimes reads columnWritesSQL's JSON object.
+func parseColumnTimes(b []byte) (map[string]time.Time, error) {
+	if b == nil {
+		return nil, nil
+	}
+	var raw map[string]*int64
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return nil, err
+	}
+	out := make(map[string]time.Time, len(raw))
+	for col, us := range raw {
+		if us != nil {
+			out[col] = time.UnixMicro(*us).UTC()
+		}
+	}
+	return out, nil
+}
+
+// columnTimes aligns a row's column write times with cols.
+func (rs *rowState) columnTimes(cols []change.Column) []time.Time {
+	if rs.colTimes == nil {
+		return nil
+	}
+	out := make([]time.Time, len(cols))
+	for i, c := range cols {
+		out[i] = rs.colTimes[c.Name]
+	}
+	return out
 }
 
 func (a *Applier) fetchError(tt *targetTable, err error) error {
@@ -255,17 +311,32 @@ func (a *Applier) currentSQL(tt *targetTable) string {
 
 // tombstoneSQL selects the commit times of the tombstones of the keys.
 func (a *Applier) tombstoneSQL(tt *targetTable) string {
+	return a.sidecarSQL(tt, quoteIdent(a.cfg.Schema)+".xact_time(d.xid)", "tombstones")
+}
+
+// columnWritesSQL selects, for the keys' rows, the commit time of the
+// application's last write of each column, as a JSON object of column →
+// microseconds since 1970 (null where unknown).
+func (a *Applier) columnWritesSQL(tt *targetTable) string {
+	return a.sidecarSQL(tt, "(SELECT jsonb_object_agg(e.key, floor(extract(epoch FROM "+quoteIdent(a.cfg.Schema)+
+		".xact_time(e.value::xid8)) * 1000000)::bigint) FROM jsonb_each_text(d.cols) AS e)", "column_writes")
+}
+
+// sidecarSQL selects the key columns and expr (over d) from one of
+// bgsync's tables keyed by table name and key JSON, for the keys given as
+// arrays (then the schema and name of the table as two more parameters).
+func (a *Applier) sidecarSQL(tt *targetTable, expr, table string) string {
 	var b strings.Builder
 	b.WriteString("SELECT ")
 	for _, k := range tt.key {
 		b.WriteString("k." + quoteIdent(k) + ", ")
 	}
-	b.WriteString("pg_xact_commit_timestamp(d.xid::text::xid) FROM unnest(")
+	b.WriteString(expr + " FROM unnest(")
 	a.appendKeyArrays(&b, tt)
 	b.WriteString(") AS k(")
 	appendIdents(&b, tt.key)
 	n := len(tt.key)
-	b.WriteString(") JOIN " + quoteIdent(a.cfg.Schema) + ".tombstones d ON d.table_name = quote_ident($" +
+	b.WriteString(") JOIN " + quoteIdent(a.cfg.Schema) + "." + table + " d ON d.table_name = quote_ident($" +
 		strconv.Itoa(n+1) + ") || '.' || quote_ident($" + strconv.Itoa(n+2) + ") AND d.key = jsonb_build_object(")
 	for i, k := range tt.key {
 		if i > 0 {

@@ -88,8 +88,12 @@ func (a *Applier) resolveGroup(ctx context.Context, txns []*change.Txn) ([]*chan
 				From: a.cfg.From, CommitTime: t.CommitTime, Deleted: rs.deleted}
 			if rs.exists {
 				in.Current, in.CurrentTime, in.CurrentLocal = st.aligned(rs, c.Columns), rs.ts, rs.local
+				in.ColumnTimes = rs.columnTimes(c.Columns)
 			}
 			d := conflict.Resolve(st.rule, &in)
+			if d.Resolution == conflict.Merged || (st.rule.Policy == conflict.ColumnMerge && d.Op == change.OpUpdate) {
+				d.Row = st.withKey(c, d.Row) // a merged row leaves its key unchanged, but the update needs it
+			}
 			if d.Kind != conflict.None {
 				records = append(records, a.record(st.tt, c, t, &in, st.rule, d))
 			}
@@ -104,16 +108,19 @@ func (a *Applier) resolveGroup(ctx context.Context, txns []*change.Txn) ([]*chan
 				if d.Kind == conflict.None || moved {
 					u.Before = c.Before // the row is found by its old key
 				}
+				// A conflict's row is whole, except under column-merge,
+				// which writes some columns and keeps the rest.
+				whole := d.Kind != conflict.None && st.rule.Policy != conflict.ColumnMerge
 				if !moved {
 					eff.Changes = append(eff.Changes, u)
-					st.write(rs, c.Columns, d.Row, t.CommitTime, d.Kind != conflict.None)
+					st.write(rs, c.Columns, d.Row, t.CommitTime, whole)
 					break
 				}
 				dst := st.lookup(newKey)
 				if !dst.exists {
 					eff.Changes = append(eff.Changes, u)
 					rs.exists, rs.row = false, nil
-					st.write(dst, c.Columns, d.Row, t.CommitTime, d.Kind != conflict.None)
+					st.write(dst, c.Columns, d.Row, t.CommitTime, whole)
 					break
 				}
 				moves, rec := a.moveOnto(st, c, t, &u, rs, dst)
@@ -179,4 +186,16 @@ func (a *Applier) moveOnto(st *tableState, c *change.Change, t *change.Txn, u *c
 		st.write(dst, c.Columns, d.Row, t.CommitTime, true)
 	}
 	return out, rec
+}
+
+// withKey returns row with the change's key values where row leaves them
+// unchanged.
+func (st *tableState) withKey(c *change.Change, row change.Row) change.Row {
+	out := append(change.Row(nil), row...)
+	for _, k := range st.tt.key {
+		if i := columnIndex(c.Columns, k); i >= 0 && i < len(out) && out[i].Kind == change.KindUnchanged && i < len(c.After) {
+			out[i] = c.After[i]
+		}
+	}
+	return out
 }

@@ -74,6 +74,52 @@ BEGIN
 	        (SELECT jsonb_object_agg(k, to_jsonb(OLD) -> k) FROM unnest(TG_ARGV) AS k),
 	        pg_current_xact_id())
 	ON CONFLICT (table_name, key) DO UPDATE SET xid = EXCLUDED.xid, recorded_at = now();
+	DELETE FROM ` + s + `.column_writes
+	WHERE table_name = quote_ident(TG_TABLE_SCHEMA) || '.' || quote_ident(TG_TABLE_NAME)
+	  AND key = (SELECT jsonb_object_agg(k, to_jsonb(OLD) -> k) FROM unnest(TG_ARGV) AS k);
+	RETURN NULL;
+END
+$fn$`,
+		// xact_time is the commit time of a transaction recorded as xid8,
+		// NULL when unknown: aborted, older than commit timestamps reach,
+		// or so old that its 32-bit xid has been reused.
+		`CREATE OR REPLACE FUNCTION ` + s + `.xact_time(x xid8) RETURNS timestamptz
+LANGUAGE sql STABLE SET search_path = pg_catalog AS $fn$
+SELECT CASE WHEN x::text::bigint > pg_snapshot_xmin(pg_current_snapshot())::text::bigint - 2000000000
+	THEN pg_xact_commit_timestamp((x::text::bigint % 4294967296)::text::xid) END
+$fn$`,
+		`CREATE TABLE IF NOT EXISTS ` + s + `.column_writes (
+	table_name text NOT NULL,
+	key        jsonb NOT NULL,
+	cols       jsonb NOT NULL,
+	PRIMARY KEY (table_name, key)
+)`,
+		// column-merge tables: which transaction last wrote each column of
+		// a row, for the application's writes only (bgsync's sessions carry
+		// a replication origin and record nothing).
+		`CREATE OR REPLACE FUNCTION ` + s + `.record_columns() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog SET TimeZone = 'UTC' AS $fn$
+DECLARE
+	n   jsonb := to_jsonb(NEW);
+	o   jsonb;
+	x   jsonb := to_jsonb(pg_current_xact_id()::text);
+	cols jsonb;
+BEGIN
+	IF pg_replication_origin_session_is_setup() THEN
+		RETURN NULL;
+	END IF;
+	IF TG_OP = 'UPDATE' THEN
+		o := to_jsonb(OLD);
+	END IF;
+	SELECT jsonb_object_agg(e.key, x) INTO cols FROM jsonb_each(n) AS e
+	WHERE o IS NULL OR e.value IS DISTINCT FROM o -> e.key;
+	IF cols IS NULL THEN
+		RETURN NULL;
+	END IF;
+	INSERT INTO ` + s + `.column_writes AS w (table_name, key, cols)
+	VALUES (quote_ident(TG_TABLE_SCHEMA) || '.' || quote_ident(TG_TABLE_NAME),
+	        (SELECT jsonb_object_agg(k, n -> k) FROM unnest(TG_ARGV) AS k), cols)
+	ON CONFLICT (table_name, key) DO UPDATE SET cols = w.cols || EXCLUDED.cols;
 	RETURN NULL;
 END
 $fn$`,
@@ -98,6 +144,26 @@ func TombstoneTriggerSQL(schema string, t change.Table, key []string) []string {
 	}
 }
 
+// ColumnTriggerName is the trigger setup puts on column-merge tables.
+func ColumnTriggerName(schema string) string { return schema + "_columns" }
+
+// ColumnTriggerSQL returns the statements that put the column-write
+// trigger on table t (primary key key) when merge is set, and remove it
+// otherwise. They are idempotent.
+func ColumnTriggerSQL(schema string, t change.Table, key []string, merge bool) []string {
+	trig := quoteIdent(ColumnTriggerName(schema))
+	out := []string{"DROP TRIGGER IF EXISTS " + trig + " ON " + quoteTable(t)}
+	if !merge {
+		return out
+	}
+	args := make([]string, len(key))
+	for i, k := range key {
+		args[i] = quoteLiteral(k)
+	}
+	return append(out, "CREATE TRIGGER "+trig+" AFTER INSERT OR UPDATE ON "+quoteTable(t)+
+		" FOR EACH ROW EXECUTE FUNCTION "+quoteIdent(schema)+".record_columns("+strings.Join(args, ", ")+")")
+}
+
 func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
 // TableKey returns the primary key columns of t on conn.
@@ -110,7 +176,7 @@ func TableKey(ctx context.Context, conn *pgx.Conn, t change.Table) ([]string, er
 }
 
 // ownTables are the tables bgsync creates in its schema.
-var ownTables = []string{"checkpoints", "conflicts", "tombstones"}
+var ownTables = []string{"checkpoints", "conflicts", "tombstones", "column_writes"}
 
 // DropSchema removes bgsync's schema and its tables. It refuses, naming
 // them, when the schema holds anything bgsync did not create, so a schema

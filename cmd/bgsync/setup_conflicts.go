@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	applypg "github.com/bgsync/bgsync/apply/postgres"
+	"github.com/bgsync/bgsync/conflict"
 	"github.com/bgsync/bgsync/internal/config"
 	"github.com/jackc/pgx/v5"
 )
@@ -100,9 +101,11 @@ func dedupe(errs []error) []error {
 
 // conflictSetupSQL returns, per side, the statements that prepare conflict
 // handling: REPLICA IDENTITY FULL on the sources (when asked) and the
-// tombstone trigger on every target table.
+// tombstone trigger on every target table, and the column-write trigger on
+// the target tables under column-merge (removed from the others).
 func (a *app) conflictSetupSQL(ctx context.Context, conns map[config.Side]*pgx.Conn, fixIdentity bool) (map[config.Side][]string, error) {
 	out := map[config.Side][]string{}
+	rules := a.cfg.ConflictRules()
 	for _, d := range a.directions() {
 		src, dst := d[0], d[1]
 		for _, t := range a.cfg.Tables() {
@@ -114,6 +117,8 @@ func (a *app) conflictSetupSQL(ctx context.Context, conns map[config.Side]*pgx.C
 				return nil, fmt.Errorf("%s: %w", dst, err)
 			}
 			out[dst] = append(out[dst], applypg.TombstoneTriggerSQL(a.cfg.Name, t, key)...)
+			merge := rules[t.String()].Policy == conflict.ColumnMerge
+			out[dst] = append(out[dst], applypg.ColumnTriggerSQL(a.cfg.Name, t, key, merge)...)
 		}
 	}
 	return out, nil

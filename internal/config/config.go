@@ -117,7 +117,8 @@ type Table struct {
 
 // Conflict is a table's `conflict` section.
 type Conflict struct {
-	// Policy is last-writer-wins (default), blue-wins, green-wins or manual.
+	// Policy is last-writer-wins (default), blue-wins, green-wins,
+	// column-merge or manual.
 	Policy string `yaml:"policy"`
 	// TimestampColumn, with last-writer-wins, orders two writes by this
 	// column's value instead of the source commit times.
