@@ -79,10 +79,10 @@ func TestBothDirectionsNoEcho(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	// Stay idle with both directions on (BGSYNC_IT_IDLE, default 30s): an
+	// Stay idle with both directions on (BGSYNC_IT_IDLE, default 60s): an
 	// echo loop would apply transactions now and break the exact counts
 	// below. Then stop and read the totals.
-	idle := 30 * time.Second
+	idle := 60 * time.Second
 	if v := os.Getenv("BGSYNC_IT_IDLE"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil {

@@ -14,6 +14,8 @@
 //	BGSYNC_IT_SCALE            multiply every workload's size
 //	BGSYNC_IT_LOGDIR           copy every bgsync run log there
 //	BGSYNC_IT_KEEP             keep the test databases for inspection
+//	BGSYNC_IT_STORM            length of each conflict storm (default 60s)
+//	BGSYNC_IT_IDLE             idle time of the two-direction echo test (default 60s)
 package integration
 
 import (
