@@ -96,28 +96,34 @@ func TestBothDirectionsNoEcho(t *testing.T) {
 		t.Fatalf("bgsync run exited %d after SIGTERM, want 0", code)
 	}
 	recs, _ := parseLogs(p.output())
-	applied := map[string]float64{}
-	echoes := map[string]float64{}
+	// The final counts of each direction, from its "stopped" line.
+	counts := map[string]map[string]float64{}
 	for _, r := range recs {
 		switch r.msg() {
-		case "progress": // the last one per direction wins
-			n, _ := r.number("echo_dropped")
-			echoes[fmt.Sprint(r["direction"])] = n
 		case "stopped":
-			n, _ := r.number("txns_applied")
-			applied[fmt.Sprint(r["direction"])] = n
+			c := map[string]float64{}
+			for _, k := range []string{"txns_captured", "txns_applied", "target_txns", "echo_dropped"} {
+				c[k], _ = r.number(k)
+			}
+			counts[fmt.Sprint(r["direction"])] = c
 		case "direction failed; restarting":
 			t.Errorf("a direction failed: %v", r["error"])
 		}
 	}
-	for _, dir := range []string{"blue-to-green", "green-to-blue"} {
-		if got := applied[dir]; got != perSide+1 {
-			t.Errorf("%s applied %v source transactions, want exactly %d (no echo)", dir, got, perSide+1)
+	other := map[string]string{"blue-to-green": "green-to-blue", "green-to-blue": "blue-to-green"}
+	for dir, o := range other {
+		c := counts[dir]
+		if c["txns_captured"] != perSide+1 || c["txns_applied"] != perSide+1 {
+			t.Errorf("%s captured %v and applied %v source transactions, want exactly %d each (no echo)",
+				dir, c["txns_captured"], c["txns_applied"], perSide+1)
 		}
-		// The other direction's applied writes came back through this
-		// direction's capture and were dropped there, and counted.
-		if echoes[dir] < 1 {
-			t.Errorf("%s dropped %v echoes, want at least 1", dir, echoes[dir])
+		// Every target transaction of the other direction came back
+		// through this direction's capture and was dropped there.
+		if c["echo_dropped"] != counts[o]["target_txns"] || c["echo_dropped"] < 1 {
+			t.Errorf("%s dropped %v echoes, want exactly the %v target transactions %s committed on its source",
+				dir, c["echo_dropped"], counts[o]["target_txns"], o)
 		}
+		t.Logf("%s: captured %v, applied %v in %v target transactions; dropped %v echoes of %s's %v",
+			dir, c["txns_captured"], c["txns_applied"], c["target_txns"], c["echo_dropped"], o, counts[o]["target_txns"])
 	}
 }

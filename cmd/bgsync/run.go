@@ -150,7 +150,8 @@ func (a *app) run(ctx context.Context, progress, drainTimeout time.Duration) err
 	(&progressReporter{log: a.log, last: map[string]uint64{}, lastAt: started}).report(dirs, time.Now())
 	for _, d := range dirs {
 		s := d.Stats()
-		a.log.Info("stopped", "direction", s.Direction, "rows_applied", s.Rows(), "txns_applied", s.AppliedTxns,
+		a.log.Info("stopped", "direction", s.Direction, "rows_applied", s.Rows(), "txns_captured", s.Captured,
+			"txns_applied", s.AppliedTxns, "target_txns", s.TargetTxns, "echo_dropped", s.EchoDropped,
 			"checkpoint", s.Checkpoint, "restarts", s.Restarts)
 	}
 	return nil

@@ -353,6 +353,9 @@ func (d *Direction) apply(ctx context.Context, app *applypg.Applier, capt *captu
 		}
 		d.stats.update(func(s *Stats) {
 			s.AppliedTxns += uint64(res.Applied)
+			if res.Applied > 0 {
+				s.TargetTxns++
+			}
 			s.SkippedTxns += uint64(res.Skipped)
 			s.Inserted += uint64(res.Inserted)
 			s.Updated += uint64(res.Updated)

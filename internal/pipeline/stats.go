@@ -26,12 +26,16 @@ type Stats struct {
 	CapturedRows uint64
 	EchoDropped  uint64 // transactions dropped as bgsync's own writes
 	AppliedTxns  uint64
-	SkippedTxns  uint64 // already applied (replay)
-	Inserted     uint64
-	Updated      uint64
-	Deleted      uint64
-	Truncated    uint64
-	Missing      uint64
+	// TargetTxns counts the target transactions that applied them (one
+	// applies a group of source transactions); each comes back to the
+	// target's capture as one echo.
+	TargetTxns  uint64
+	SkippedTxns uint64 // already applied (replay)
+	Inserted    uint64
+	Updated     uint64
+	Deleted     uint64
+	Truncated   uint64
+	Missing     uint64
 	// ApplyRetries counts target transactions rolled back and applied
 	// again after losing a race with the application.
 	ApplyRetries uint64
