@@ -34,13 +34,14 @@ type tableState struct {
 	keyIdx []int          // key columns' indexes in tt.order
 	rows   map[string]*rowState
 	want   map[string][]change.Value // keys to fetch: canonical key → key values
+	uses   map[string]int            // changes of the group still to read each key
 	// truncated: a TRUNCATE earlier in the group removed every row not
 	// written since.
 	truncated bool
 }
 
 func newTableState(tt *targetTable, rule conflict.Rule) *tableState {
-	st := &tableState{tt: tt, rule: rule, colIdx: map[string]int{}, rows: map[string]*rowState{}, want: map[string][]change.Value{}}
+	st := &tableState{tt: tt, rule: rule, colIdx: map[string]int{}, rows: map[string]*rowState{}, want: map[string][]change.Value{}, uses: map[string]int{}}
 	for i, c := range tt.order {
 		st.colIdx[c] = i
 	}

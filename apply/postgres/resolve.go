@@ -36,10 +36,14 @@ func (a *Applier) resolveGroup(ctx context.Context, txns []*change.Txn) ([]*chan
 			if err := checkColumns(st.tt, c); err != nil {
 				return nil, nil, fmt.Errorf("source position %s: %w", t.Position, err)
 			}
-			for _, img := range []change.Row{c.Before, c.After} {
-				if key, vals, ok := st.keyOf(c.Columns, img); ok {
-					st.want[key] = vals
-				}
+			k1, v1, ok1 := st.keyOf(c.Columns, c.Before)
+			if ok1 {
+				st.want[k1] = v1
+				st.uses[k1]++
+			}
+			if k2, v2, ok2 := st.keyOf(c.Columns, c.After); ok2 && (!ok1 || k2 != k1) {
+				st.want[k2] = v2
+				st.uses[k2]++
 			}
 		}
 	}
@@ -72,15 +76,18 @@ func (a *Applier) resolveGroup(ctx context.Context, txns []*change.Txn) ([]*chan
 				continue
 			}
 			st := states[c.Table]
-			oldImg := c.Before
-			if _, _, ok := st.keyOf(c.Columns, oldImg); !ok {
-				oldImg = c.After
+			key, _, ok := st.keyOf(c.Columns, c.Before)
+			if !ok {
+				key, _, ok = st.keyOf(c.Columns, c.After)
 			}
-			key, _, ok := st.keyOf(c.Columns, oldImg)
 			if !ok {
 				return nil, nil, fmt.Errorf("table %s at source position %s: %s without a key value", c.Table, t.Position, c.Op)
 			}
 			rs := st.lookup(key)
+			// again: a later change of the group reads this key, so the
+			// row as this change leaves it must be kept.
+			st.uses[key]--
+			again := st.uses[key] > 0
 			if st.truncated && !rs.exists {
 				rs.row = nil
 			}
@@ -100,7 +107,9 @@ func (a *Applier) resolveGroup(ctx context.Context, txns []*change.Txn) ([]*chan
 			switch d.Op {
 			case change.OpInsert:
 				eff.Changes = append(eff.Changes, change.Change{Op: change.OpInsert, Table: c.Table, Columns: c.Columns, After: d.Row, Seq: c.Seq})
-				st.write(rs, c.Columns, d.Row, t.CommitTime, true)
+				if again {
+					st.write(rs, c.Columns, d.Row, t.CommitTime, true)
+				}
 			case change.OpUpdate:
 				u := change.Change{Op: change.OpUpdate, Table: c.Table, Columns: c.Columns, After: d.Row, Seq: c.Seq}
 				newKey, _, ok := st.keyOf(c.Columns, d.Row)
@@ -113,7 +122,9 @@ func (a *Applier) resolveGroup(ctx context.Context, txns []*change.Txn) ([]*chan
 				whole := d.Kind != conflict.None && st.rule.Policy != conflict.ColumnMerge
 				if !moved {
 					eff.Changes = append(eff.Changes, u)
-					st.write(rs, c.Columns, d.Row, t.CommitTime, whole)
+					if again {
+						st.write(rs, c.Columns, d.Row, t.CommitTime, whole)
+					}
 					break
 				}
 				dst := st.lookup(newKey)
