@@ -92,6 +92,8 @@ if [ -n "$ok" ]; then
 else
 	echo "  DIFFERENT after 60 s: see $LOG"
 fi
+echo "  bgsync verify (row by row, while the sync runs):"
+"$BIN" verify --config "$CONFIG" --sample 3 --progress 0 2>&1 | sed 's/^/    /' || ok=""
 kill -TERM $PID
 wait $PID && echo "  bgsync stopped cleanly (exit 0) after applying ${rows:-?} rows; lag p99 ${p99:-?} ms"
 trap - EXIT

@@ -88,6 +88,15 @@ LANGUAGE sql STABLE SET search_path = pg_catalog AS $fn$
 SELECT CASE WHEN x::text::bigint > pg_snapshot_xmin(pg_current_snapshot())::text::bigint - 2000000000
 	THEN pg_xact_commit_timestamp((x::text::bigint % 4294967296)::text::xid) END
 $fn$`,
+		// bgsync verify records every run here, on both sides, for the
+		// gates: when verify last ran, and what it found.
+		`CREATE TABLE IF NOT EXISTS ` + s + `.verify_runs (
+	id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	started_at  timestamptz NOT NULL,
+	finished_at timestamptz NOT NULL,
+	status      text NOT NULL,
+	report      jsonb NOT NULL
+)`,
 		`CREATE TABLE IF NOT EXISTS ` + s + `.column_writes (
 	table_name text NOT NULL,
 	key        jsonb NOT NULL,
@@ -176,7 +185,7 @@ func TableKey(ctx context.Context, conn *pgx.Conn, t change.Table) ([]string, er
 }
 
 // ownTables are the tables bgsync creates in its schema.
-var ownTables = []string{"checkpoints", "conflicts", "tombstones", "column_writes"}
+var ownTables = []string{"checkpoints", "conflicts", "tombstones", "column_writes", "verify_runs"}
 
 // DropSchema removes bgsync's schema and its tables. It refuses, naming
 // them, when the schema holds anything bgsync did not create, so a schema

@@ -1,0 +1,167 @@
+package verify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/bgsync/bgsync/change"
+	"github.com/jackc/pgx/v5"
+)
+
+// shape is what verify reads of a table: its key and the columns both
+// sides have, in the order rows are printed (key first).
+type shape struct {
+	table change.Table
+	key   []string          // primary key columns, in key order
+	cols  []string          // key columns, then the others by name
+	types map[string]string // column → type on blue, for literals
+}
+
+// loadShape reads the table on both sides and checks they agree.
+func loadShape(ctx context.Context, p *pair, t change.Table) (*shape, error) {
+	var sides [2]*shape
+	for i, c := range []*pgx.Conn{p.blue, p.green} {
+		s, err := readShape(ctx, c, t)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", sideName[i], err)
+		}
+		sides[i] = s
+	}
+	b, g := sides[0], sides[1]
+	if !slices.Equal(b.key, g.key) {
+		return nil, fmt.Errorf("primary keys differ: blue (%s), green (%s)", strings.Join(b.key, ", "), strings.Join(g.key, ", "))
+	}
+	if !slices.Equal(b.cols, g.cols) {
+		return nil, fmt.Errorf("columns differ: only on blue %v, only on green %v (transforms are not applied by verify yet)",
+			minus(b.cols, g.cols), minus(g.cols, b.cols))
+	}
+	return b, nil
+}
+
+var sideName = [2]string{"blue", "green"}
+
+func minus(a, b []string) []string {
+	var out []string
+	for _, x := range a {
+		if !slices.Contains(b, x) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+func readShape(ctx context.Context, c *pgx.Conn, t change.Table) (*shape, error) {
+	ident := pgx.Identifier{t.Schema, t.Name}.Sanitize()
+	rows, err := c.Query(ctx, `SELECT a.attname, format_type(a.atttypid, a.atttypmod),
+	coalesce((SELECT k.n FROM unnest(i.indkey) WITH ORDINALITY AS k(attnum, n) WHERE k.attnum = a.attnum), 0)::int
+FROM pg_attribute a LEFT JOIN pg_index i ON i.indrelid = a.attrelid AND i.indisprimary
+WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped
+ORDER BY a.attname`, ident)
+	if err != nil {
+		return nil, fmt.Errorf("table %s: %w", t, err)
+	}
+	defer rows.Close()
+	s := &shape{table: t, types: map[string]string{}}
+	type keyCol struct {
+		name string
+		pos  int
+	}
+	var keys []keyCol
+	var others []string
+	for rows.Next() {
+		var name, typ string
+		var pos int
+		if err := rows.Scan(&name, &typ, &pos); err != nil {
+			return nil, err
+		}
+		s.types[name] = typ
+		if pos > 0 {
+			keys = append(keys, keyCol{name, pos})
+		} else {
+			others = append(others, name)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("table %s: %w", t, err)
+	}
+	if len(s.types) == 0 {
+		return nil, fmt.Errorf("table %s not found", t)
+	}
+	if len(keys) == 0 {
+		return nil, errors.New("table " + t.String() + " has no primary key; verify compares rows by primary key")
+	}
+	slices.SortFunc(keys, func(a, b keyCol) int { return a.pos - b.pos })
+	for _, k := range keys {
+		s.key = append(s.key, k.name)
+	}
+	s.cols = append(append([]string(nil), s.key...), others...)
+	return s, nil
+}
+
+// keyList is "k1, k2" quoted.
+func (s *shape) keyList() string { return identList(s.key) }
+
+func identList(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = pgx.Identifier{n}.Sanitize()
+	}
+	return strings.Join(q, ", ")
+}
+
+// keyTuple renders a key's text (COPY text fields joined by tabs) as a
+// row of typed literals, for WHERE clauses: ('1'::integer, 'a'::text).
+func (s *shape) keyTuple(key string) string {
+	fields := strings.Split(key, "\t")
+	var b strings.Builder
+	b.WriteByte('(')
+	for i, f := range fields {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(literal(unescapeCopy(f)))
+		b.WriteString("::" + s.types[s.key[i]])
+	}
+	b.WriteByte(')')
+	return b.String()
+}
+
+// literal quotes s as an SQL string literal (standard_conforming_strings
+// is on in verify's sessions).
+func literal(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// unescapeCopy reverses COPY text escaping of one field.
+func unescapeCopy(f string) string {
+	if !strings.Contains(f, `\`) {
+		return f
+	}
+	var b strings.Builder
+	for i := 0; i < len(f); i++ {
+		c := f[i]
+		if c != '\\' || i+1 == len(f) {
+			b.WriteByte(c)
+			continue
+		}
+		i++
+		switch f[i] {
+		case 't':
+			b.WriteByte('\t')
+		case 'n':
+			b.WriteByte('\n')
+		case 'r':
+			b.WriteByte('\r')
+		case 'b':
+			b.WriteByte('\b')
+		case 'f':
+			b.WriteByte('\f')
+		case 'v':
+			b.WriteByte('\v')
+		default:
+			b.WriteByte(f[i])
+		}
+	}
+	return b.String()
+}
