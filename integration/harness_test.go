@@ -326,6 +326,7 @@ type itConfig struct {
 	Tables     []string
 	BatchRows  int
 	Policy     string // conflict policy of every table; empty: the default
+	HTTPListen string // default 127.0.0.1:0
 }
 
 // render writes the config as YAML in the documented layout.
@@ -354,7 +355,11 @@ func (c itConfig) render() string {
 	}
 	fmt.Fprintf(&b, "apply: {batch_rows: %d}\n", rows)
 	b.WriteString("log: {level: info, format: json}\n")
-	b.WriteString("http: {listen: \"127.0.0.1:0\"}\n")
+	listen := c.HTTPListen
+	if listen == "" {
+		listen = "127.0.0.1:0"
+	}
+	fmt.Fprintf(&b, "http: {listen: %q}\n", listen)
 	return b.String()
 }
 

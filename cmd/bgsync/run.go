@@ -49,9 +49,10 @@ HTTP: on http.listen (default 127.0.0.1:9187; BGSYNC_HTTP_LISTEN) run serves
 /metrics (Prometheus), /livez (the process is up), /readyz and /healthz (200
 when every direction is running, else 503 naming those that are not) and
 /v1/status (JSON: state, lag, counters, conflicts and unresolved conflicts of
-each direction). If BGSYNC_HTTP_TOKEN is set, every endpoint except /livez and
-/readyz requires "Authorization: Bearer <token>". An address that cannot be
-opened exits 2.
+each direction), /v1/gate/cutover and /v1/gate/rollback (JSON verdicts, see
+bgsync gate --help) and POST /v1/flagger/cutover|rollback (200 or 412). If
+BGSYNC_HTTP_TOKEN is set, every endpoint except /livez and /readyz requires
+"Authorization: Bearer <token>". An address that cannot be opened exits 2.
 
 Memory: unless GOMEMLIMIT is set, run sets a soft memory limit of 200 MiB
 (the garbage collector works harder near it; it is not a cap).

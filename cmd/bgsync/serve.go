@@ -46,6 +46,10 @@ func (a *app) startHTTP(dirs []*pipeline.Direction) (stop func(), err error) {
 		Scrub:    scrubAll,
 		Token:    token,
 		Version:  buildinfo.Version,
+		Gate: httpapi.GateOptions{
+			Thresholds: a.gateThresholds(),
+			LastVerify: (&verifyCache{read: a.lastVerify}).get,
+		},
 	})
 	srv, err := httpapi.Listen(addr, h, a.log)
 	if err != nil {

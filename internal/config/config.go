@@ -33,6 +33,7 @@ type Config struct {
 	Apply Apply `yaml:"apply"`
 	Log   Log   `yaml:"log"`
 	HTTP  HTTP  `yaml:"http"`
+	Gates Gates `yaml:"gates"`
 
 	// meta records where values came from (file lines, env vars) so
 	// Validate can point at them. Nil for a Config built in Go.
@@ -160,4 +161,17 @@ type HTTP struct {
 	// Listen is the address of the metrics, health and gate endpoints.
 	// Default 127.0.0.1:9187 (loopback only).
 	Listen string `yaml:"listen"`
+}
+
+// Gates is the `gates` section: the limits of the cutover and rollback
+// gates (see package gate).
+type Gates struct {
+	// MaxLag is the most lag the direction carrying the writes may have.
+	// Default 5s.
+	MaxLag Duration `yaml:"max_lag"`
+	// VerifyMaxAge is how old the last verify run may be. Default 1h.
+	VerifyMaxAge Duration `yaml:"verify_max_age"`
+	// ErrorWindow: a direction that failed within it fails the gates.
+	// Default 5m.
+	ErrorWindow Duration `yaml:"error_window"`
 }

@@ -11,6 +11,10 @@ const (
 	DefaultLogLevel   = "info"
 	DefaultLogFormat  = "json"
 	DefaultHTTPListen = "127.0.0.1:9187"
+
+	DefaultGateMaxLag       = 5 * time.Second
+	DefaultGateVerifyMaxAge = time.Hour
+	DefaultGateErrorWindow  = 5 * time.Minute
 )
 
 // ApplyDefaults sets every zero-valued key that has a default. Parse and
@@ -27,6 +31,9 @@ func (c *Config) ApplyDefaults() {
 	setDefault(&c.Log.Level, DefaultLogLevel)
 	setDefault(&c.Log.Format, DefaultLogFormat)
 	setDefault(&c.HTTP.Listen, DefaultHTTPListen)
+	setDefault(&c.Gates.MaxLag, Duration(DefaultGateMaxLag))
+	setDefault(&c.Gates.VerifyMaxAge, Duration(DefaultGateVerifyMaxAge))
+	setDefault(&c.Gates.ErrorWindow, Duration(DefaultGateErrorWindow))
 }
 
 func setDefault[T comparable](v *T, def T) {

@@ -64,6 +64,7 @@ http:
 		Apply:     config.Apply{BatchRows: 200, BatchDelay: config.Duration(1500 * time.Millisecond)},
 		Log:       config.Log{Level: "warn", Format: "text"},
 		HTTP:      config.HTTP{Listen: ":9999"},
+		Gates:     config.Gates{MaxLag: config.Duration(5 * time.Second), VerifyMaxAge: config.Duration(time.Hour), ErrorWindow: config.Duration(5 * time.Minute)},
 	}
 
 	t.Run("decode", func(t *testing.T) {
@@ -138,6 +139,7 @@ tables: [{name: t}]
 		Apply:      config.Apply{BatchRows: 5000, BatchDelay: config.Duration(10 * time.Millisecond)},
 		Log:        config.Log{Level: "info", Format: "json"},
 		HTTP:       config.HTTP{Listen: "127.0.0.1:9187"},
+		Gates:      config.Gates{MaxLag: config.Duration(5 * time.Second), VerifyMaxAge: config.Duration(time.Hour), ErrorWindow: config.Duration(5 * time.Minute)},
 	}
 	if diff := cmp.Diff(want, got, ignoreMeta); diff != "" {
 		t.Errorf("-want +got:\n%s", diff)

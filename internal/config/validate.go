@@ -46,6 +46,14 @@ func (c *Config) Validate() error {
 	if msg := checkAddr(d.HTTP.Listen, true); msg != "" {
 		ps.add("http.listen", "%s", msg)
 	}
+	for _, g := range []struct {
+		key string
+		v   Duration
+	}{{"gates.max_lag", d.Gates.MaxLag}, {"gates.verify_max_age", d.Gates.VerifyMaxAge}, {"gates.error_window", d.Gates.ErrorWindow}} {
+		if g.v < 0 {
+			ps.add(g.key, "%s must not be negative", g.v)
+		}
+	}
 	// File order; problems without a line (set by env vars) last.
 	sort.SliceStable(ps.list, func(i, j int) bool {
 		li, lj := ps.list[i].Line, ps.list[j].Line

@@ -1,7 +1,7 @@
 // Package httpapi serves bgsync's HTTP endpoints: Prometheus metrics,
 // health probes and a JSON status of every direction.
 //
-// Endpoints (GET only; other methods get 405):
+// Endpoints (GET, except the Flagger webhooks; other methods get 405):
 //
 //	/metrics    Prometheus text exposition of Options.Gatherer.
 //	/livez      200 "ok" while the process serves HTTP. Touches nothing
@@ -9,16 +9,27 @@
 //	/readyz     200 "ok" when every direction is running; otherwise 503
 //	            with one line per direction that is not:
 //	            "<direction>: <state>: <first line of its last error>".
-//	/healthz    the same as /readyz (the gates will extend it).
+//	/healthz    the same as /readyz.
 //	/v1/status  JSON: {"version", "ready", "directions": [...]}, one
 //	            object per direction with its state, restarts, last error,
 //	            checkpoint, lag and its p50/p99 (seconds), last applied
 //	            commit time (RFC 3339, null before the first), captured
 //	            and applied counters, echo drops and conflicts by kind
-//	            and resolution.
+//	            and resolution, unresolved conflicts.
+//	/v1/gate/{cutover,rollback}
+//	            200 with the gate verdict as JSON (package gate): status
+//	            PASS, FAIL or PENDING, safe, reasons, figures. Query
+//	            parameters max_lag, verify_max_age, error_window override
+//	            Options.Gate.Thresholds; a malformed one is 400.
+//	POST /v1/flagger/{cutover,rollback}
+//	            Flagger webhooks, by status code with one line of text:
+//	            cutover 200 when safe, else 412; rollback 200 only when
+//	            cutover is not safe and rollback is.
 //
 // Every direction's figures come from Options.Stats, called once per
-// request; handlers never block on the pipeline or a database. Error
+// request; handlers never block on the pipeline. The gates also read the
+// last verify run through Options.Gate.LastVerify (the caller bounds and
+// caches it); the other endpoints touch no database. Error
 // text from the pipeline may quote a database error: it passes through
 // Options.Scrub before it is written.
 //

@@ -23,6 +23,8 @@ type Options struct {
 	Token string
 	// Version is reported by /v1/status.
 	Version string
+	// Gate configures /v1/gate/* and /v1/flagger/*.
+	Gate GateOptions
 }
 
 // NewHandler returns the handler of every endpoint.
@@ -37,5 +39,7 @@ func NewHandler(opts Options) http.Handler {
 	mux.Handle("GET /readyz", readyz(opts))
 	mux.Handle("GET /healthz", auth(readyz(opts)))
 	mux.Handle("GET /v1/status", auth(status(opts)))
+	mux.Handle("GET /v1/gate/{gate}", auth(gateJSON(opts)))
+	mux.Handle("POST /v1/flagger/{gate}", auth(flagger(opts)))
 	return mux
 }

@@ -93,7 +93,10 @@ func (d *Direction) Run(ctx context.Context) error {
 		}
 		wait := backoff/2 + rand.N(backoff/2+1)
 		d.log.Error("direction failed; restarting", "error", err.Error(), "retryable", retryable(err), "retry_in", wait.String())
-		d.stats.update(func(s *Stats) { s.State, s.LastError = StateRetrying, err.Error(); s.Restarts++ })
+		d.stats.update(func(s *Stats) {
+			s.State, s.LastError, s.LastErrorAt = StateRetrying, err.Error(), time.Now()
+			s.Restarts++
+		})
 		select {
 		case <-ctx.Done():
 			d.stats.update(func(s *Stats) { s.State = StateStopped })

@@ -21,6 +21,7 @@ type Stats struct {
 	Direction    string
 	State        State
 	LastError    string
+	LastErrorAt  time.Time // when the direction last failed; zero if never
 	Restarts     int
 	Captured     uint64 // source transactions read
 	CapturedRows uint64

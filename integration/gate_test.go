@@ -1,0 +1,174 @@
+package integration
+
+import (
+	"context"
+	"encoding/json"
+	"net"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// freePort returns a loopback address with a port free right now.
+func freePort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// gateVerdict runs `bgsync gate <kind> --output json` and returns its exit
+// code and verdict.
+func gateVerdict(t *testing.T, cfg, kind string, args ...string) (int, map[string]any, result) {
+	t.Helper()
+	r := runBgsync(t, time.Minute, append([]string{"gate", kind, "--config", cfg, "--output", "json"}, args...)...)
+	var v map[string]any
+	if err := json.Unmarshal([]byte(r.Stdout), &v); err != nil {
+		t.Fatalf("gate %s: not a JSON verdict: %v\n%s", kind, err, r)
+	}
+	return r.Code, v, r
+}
+
+func reasons(v map[string]any) string {
+	b, _ := json.Marshal(v["reasons"])
+	return string(b)
+}
+
+// hiddenWrite runs sql on a side under a replication origin of bgsync's
+// prefix, so no capture sends it to the other side: a planted divergence.
+func hiddenWrite(t *testing.T, c *pgx.Conn, name, sql string) {
+	t.Helper()
+	ctx := context.Background()
+	origin := name + "_testplant"
+	for _, s := range []string{
+		`SELECT pg_replication_origin_create('` + origin + `') WHERE NOT EXISTS (SELECT 1 FROM pg_replication_origin WHERE roname = '` + origin + `')`,
+		`SELECT pg_replication_origin_session_setup('` + origin + `')`,
+		sql,
+		`SELECT pg_replication_origin_session_reset()`,
+	} {
+		if _, err := c.Exec(ctx, s); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+}
+
+// TestGatesFlip: the cutover and rollback gates of a running two-way sync
+// move between PENDING, PASS and FAIL as the figures do, naming each unmet
+// condition: no verify yet, lag above the threshold, a divergence verify
+// found, an unresolved conflict.
+func TestGatesFlip(t *testing.T) {
+	requireIntegration(t)
+	requireBinary(t)
+	db := newTestDB(t, "gates")
+	ctx := context.Background()
+	blue, green := mustConnect(t, db.BlueDSN), mustConnect(t, db.GreenDSN)
+	for _, c := range []*pgx.Conn{blue, green} {
+		if _, err := c.Exec(ctx, `CREATE TABLE g1 (id int PRIMARY KEY, v text)`); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := writeFile(t, "bgsync.yaml", itConfig{Name: db.Name, Directions: "both", StateDir: filepath.Join(t.TempDir(), "state"),
+		BlueDSN: db.BlueDSN, GreenDSN: db.GreenDSN, Tables: []string{"public.g1"}, Policy: "manual",
+		HTTPListen: freePort(t)}.render())
+	if r := runBgsync(t, time.Minute, "setup", "--config", cfg, "--replica-identity-full"); r.Code != 0 {
+		t.Fatalf("setup:\n%s", r)
+	}
+	run := newProcSet(t, cfg).startRun()
+	waitFor(t, 30*time.Second, "both directions running", func() bool {
+		r := runBgsync(t, time.Minute, "status", "--config", cfg)
+		return r.Code == 0 && strings.Count(r.Stdout, " running ") == 2
+	})
+
+	// 1. No verify yet: PENDING, exit 3.
+	code, v, r := gateVerdict(t, cfg, "cutover")
+	if code != 3 || v["status"] != "PENDING" || !strings.Contains(reasons(v), "no verify run") {
+		t.Fatalf("before any verify: exit %d\n%s", code, r)
+	}
+
+	// 2. A consistent verify: both gates PASS, exit 0.
+	if _, err := blue.Exec(ctx, `INSERT INTO g1 SELECT g, 'b' || g FROM generate_series(1, 100) g`); err != nil {
+		t.Fatal(err)
+	}
+	if r := runBgsync(t, 2*time.Minute, "verify", "--config", cfg); r.Code != 0 {
+		t.Fatalf("verify:\n%s", r)
+	}
+	for _, kind := range []string{"cutover", "rollback"} {
+		waitFor(t, 10*time.Second, kind+" to pass after a consistent verify", func() bool {
+			code, v, _ := gateVerdict(t, cfg, kind)
+			return code == 0 && v["status"] == "PASS" && v["safe"] == true
+		})
+	}
+
+	// 3. Lag above the threshold while blue is written: FAIL naming lag.
+	wctx, stop := context.WithCancel(ctx)
+	go func() {
+		w, err := connect(wctx, db.BlueDSN)
+		if err != nil {
+			return
+		}
+		defer w.Close(context.Background())
+		for i := 0; wctx.Err() == nil; i++ {
+			w.Exec(wctx, `UPDATE g1 SET v = md5(random()::text) WHERE id = $1`, 1+i%100)
+		}
+	}()
+	waitFor(t, 20*time.Second, "cutover to fail on lag", func() bool {
+		code, v, _ := gateVerdict(t, cfg, "cutover", "--max-lag", "1us")
+		return code == 1 && v["status"] == "FAIL" && strings.Contains(reasons(v), "blue-to-green lag")
+	})
+	stop()
+
+	// 4. A divergence verify found: FAIL naming the table.
+	hiddenWrite(t, green, db.Name, `INSERT INTO g1 VALUES (1000, 'planted on green only')`)
+	if r := runBgsync(t, 2*time.Minute, "verify", "--config", cfg); r.Code != 1 {
+		t.Fatalf("verify with a planted row: exit %d, want 1\n%s", r.Code, r)
+	}
+	waitFor(t, 10*time.Second, "cutover to fail naming the divergent table", func() bool {
+		code, v, _ := gateVerdict(t, cfg, "cutover")
+		return code == 1 && strings.Contains(reasons(v), "divergent rows in public.g1")
+	})
+	hiddenWrite(t, green, db.Name, `DELETE FROM g1 WHERE id = 1000`)
+
+	// 5. An unresolved conflict (manual policy): FAIL naming it, until
+	// resolved.
+	hiddenWrite(t, green, db.Name, `INSERT INTO g1 VALUES (2000, 'green first')`)
+	if _, err := blue.Exec(ctx, `INSERT INTO g1 VALUES (2000, 'blue second')`); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 30*time.Second, "the gate to name the unresolved conflict", func() bool {
+		code, v, _ := gateVerdict(t, cfg, "rollback")
+		return code == 1 && strings.Contains(reasons(v), "1 conflicts are unresolved")
+	})
+	if r := runBgsync(t, time.Minute, "conflicts", "resolve", "--config", cfg, "--all", "--keep", "blue"); r.Code != 0 {
+		t.Fatalf("conflicts resolve:\n%s", r)
+	}
+	if r := runBgsync(t, 2*time.Minute, "verify", "--config", cfg); r.Code != 0 {
+		t.Fatalf("verify after resolving:\n%s", r)
+	}
+	// 6. All good again: PASS (the unresolved count is re-read every 10 s).
+	waitFor(t, 30*time.Second, "both gates to pass again", func() bool {
+		c1, _, _ := gateVerdict(t, cfg, "cutover")
+		c2, _, _ := gateVerdict(t, cfg, "rollback")
+		return c1 == 0 && c2 == 0
+	})
+	if err := run.checkRunning(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// waitFor polls cond every 500 ms until it holds or timeout ends.
+func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}
