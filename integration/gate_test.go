@@ -3,6 +3,7 @@ package integration
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net"
 	"path/filepath"
 	"strings"
@@ -170,5 +171,32 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool)
 			t.Fatalf("timed out after %s waiting for %s", timeout, what)
 		}
 		time.Sleep(500 * time.Millisecond)
+	}
+}
+
+// TestSetupNamesMissingTimestampColumn: a last-writer-wins timestamp_column
+// the table does not have is a config error naming the table, the key and
+// its line, on each side, and setup exits 2.
+func TestSetupNamesMissingTimestampColumn(t *testing.T) {
+	requireIntegration(t)
+	requireBinary(t)
+	db := newTestDB(t, "tscol")
+	ctx := context.Background()
+	for _, dsn := range []string{db.BlueDSN, db.GreenDSN} {
+		if _, err := mustConnect(t, dsn).Exec(ctx, `CREATE TABLE t1 (id int PRIMARY KEY, updated_at timestamptz)`); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := itConfig{Name: db.Name, StateDir: filepath.Join(t.TempDir(), "state"), BlueDSN: db.BlueDSN, GreenDSN: db.GreenDSN,
+		Tables: []string{"public.t1"}}.render()
+	cfg = strings.Replace(cfg, "  - name: public.t1\n", "  - name: public.t1\n    conflict: {policy: last-writer-wins, timestamp_column: modified_at}\n", 1)
+	path := writeFile(t, "bgsync.yaml", cfg)
+	line := 1 + strings.Count(cfg[:strings.Index(cfg, "timestamp_column")], "\n")
+	r := runBgsync(t, time.Minute, "setup", "--config", path)
+	for _, want := range []string{fmt.Sprintf(".yaml:%d: tables[0].conflict.timestamp_column", line),
+		`table public.t1 on green has no column "modified_at"`} {
+		if r.Code != 2 || !strings.Contains(r.Stderr, want) {
+			t.Fatalf("setup: want exit 2 and %q\n%s", want, r)
+		}
 	}
 }

@@ -432,6 +432,7 @@ func (e *env) cleanupBgsync(ctx context.Context, start bool) []error {
 func (e *env) cleanup(ctx context.Context, start bool) []error {
 	errs := e.cleanupBgsync(ctx, start)
 	errs = append(errs, e.cleanupTwoway(ctx)...)
+	errs = append(errs, e.cleanupVerify(ctx)...)
 	errs = append(errs, e.cleanupNative(ctx)...)
 	for _, s := range []struct {
 		admin *pgx.Conn

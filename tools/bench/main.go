@@ -4,7 +4,8 @@
 // CPU, and end-to-end lag under a steady live workload. It then runs bgsync
 // both ways (twoway.go): backlog drains with each side writing its own keys,
 // and a storm of writes on overlapping keys on both sides, for the conflict
-// rate and each direction's lag.
+// rate and each direction's lag. Last, bgsync verify of two tables against
+// a raw COPY of the same tables from both sides (verify.go).
 //
 // Each engine gets its own fresh database (bench_native, bench_bgsync) on
 // both clusters. A phase is loaded on blue while the engine is stopped, then
@@ -49,6 +50,7 @@ type options struct {
 	drainTimeout time.Duration
 	twowayRows   int           // rows per side in the two-way backlog phases
 	storm        time.Duration // two-way conflict storm (0 = skip)
+	verifyRows   int           // rows per table of the verify phase (0 = skip)
 	skipNative   bool
 	nativeLive   bool
 	keep         bool
@@ -85,12 +87,13 @@ func parseFlags() options {
 	flag.DurationVar(&o.drainTimeout, "drain-timeout", 150*time.Second, "give up a drain after this long")
 	flag.IntVar(&o.twowayRows, "twoway-rows", 200000, "rows per side in the two-way backlog phases (0 = skip two-way)")
 	flag.DurationVar(&o.storm, "storm", 30*time.Second, "duration of the two-way conflict storm (0 = skip)")
+	flag.IntVar(&o.verifyRows, "verify-rows", 5000000, "rows in each of the two tables of the verify phase (0 = skip)")
 	flag.BoolVar(&o.skipNative, "skip-native", false, "measure bgsync only")
 	flag.BoolVar(&o.nativeLive, "native-live", true, "also measure native replication's lag in the live phase")
 	flag.BoolVar(&o.keep, "keep", false, "keep the databases, slots and subscription at the end")
 	flag.Parse()
-	if o.twowayRows < 0 || o.rows < 1 || o.txn < 1 || o.liveTxnRows < 1 || o.liveRate < 1 {
-		fmt.Fprintln(os.Stderr, "bench: -rows, -txn, -live-txn and -live-rate must be positive, -twoway-rows not negative")
+	if o.twowayRows < 0 || o.verifyRows < 0 || o.rows < 1 || o.txn < 1 || o.liveTxnRows < 1 || o.liveRate < 1 {
+		fmt.Fprintln(os.Stderr, "bench: -rows, -txn, -live-txn and -live-rate must be positive, -twoway-rows and -verify-rows not negative")
 		os.Exit(2)
 	}
 	return o
@@ -227,6 +230,12 @@ func run(ctx context.Context, o options) int {
 	}
 	if ctx.Err() == nil && o.twowayRows > 0 {
 		rep.twoway = e.runTwoway(ctx)
+	}
+	if ctx.Err() == nil && o.verifyRows > 0 {
+		rep.verifyRes = e.runVerify(ctx)
+		if rep.verifyRes.err != nil {
+			rep.problems = append(rep.problems, "verify: "+rep.verifyRes.err.Error())
+		}
 	}
 	rep.loadAfter = loadAvg()
 	actx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

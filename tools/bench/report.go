@@ -13,6 +13,7 @@ type report struct {
 	o                     options
 	native, bgsync        *engineResult
 	twoway                *twowayResult
+	verifyRes             verifyResult
 	loadBefore, loadAfter string
 	total                 time.Duration
 	problems              []string
@@ -88,6 +89,7 @@ func (r *report) print(w io.Writer) {
 	probe := []string{"lag p50 / p99 ms, independent probe (" + live + ")", lagCell(nat.live), lagCell(bg.live), "", ""}
 	rows = append(rows, probe)
 	rows = append(rows, r.twowayRows(bg)...)
+	rows = append(rows, r.verifyRows()...)
 	printTable(w, rows)
 
 	fmt.Fprintf(w, "\nDetails (rows/s = %d / drain seconds; drain = start of the sync → green caught up, polled every 100 ms)\n", o.rows)
@@ -158,6 +160,10 @@ func (r *report) print(w io.Writer) {
 	fmt.Fprintf(w, "  machine load average before %s, after %s; whole bench %.0f s; bgsync logs in %s/logs\n",
 		r.loadBefore, r.loadAfter, r.total.Seconds(), o.workDir)
 	r.twowayDetails(w)
+	if v := r.verifyRes; v.ran && v.err == nil {
+		fmt.Fprintf(w, "  verify          %d rows read (2 tables x %d rows x 2 sides): raw COPY %.1f s, bgsync verify %.1f s (%s), peak RSS %.0f MiB\n",
+			v.rows, r.o.verifyRows, v.raw.Seconds(), v.verify.Seconds(), v.status, float64(v.rssKiB)/1024)
+	}
 	var problems []string
 	if r.twoway != nil {
 		problems = append(problems, r.twoway.problems...)
