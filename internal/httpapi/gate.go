@@ -57,10 +57,11 @@ func decide(r *http.Request, opts Options, kind gate.Kind) (gate.Verdict, error)
 		cancel()
 	}
 	v := gate.Decide(kind, in, th)
-	if verifyErr != nil {
-		v.Reasons = append(v.Reasons, "PENDING: cannot read the last verify run: "+opts.Scrub(verifyErr.Error()))
-		if v.Status == gate.Pass {
-			v.Status, v.Safe = gate.Pending, false
+	if verifyErr != nil { // say why no verify is known, instead of "none recorded"
+		for i, r := range v.Reasons {
+			if strings.Contains(r, "no verify run is recorded") {
+				v.Reasons[i] = "PENDING: cannot read the last verify run: " + opts.Scrub(verifyErr.Error())
+			}
 		}
 	}
 	return v, nil
