@@ -65,12 +65,12 @@ func (e *env) runVerify(ctx context.Context) verifyResult {
 					return err
 				}
 				defer conn.Close(context.Background())
-				sql := strings.ReplaceAll(`CREATE TABLE T (id bigint PRIMARY KEY, a int NOT NULL, b text NOT NULL,
+				sql := strings.ReplaceAll(`CREATE TABLE {t} (id bigint PRIMARY KEY, a int NOT NULL, b text NOT NULL,
 	c numeric(12,2) NOT NULL, d timestamptz NOT NULL);
-INSERT INTO T SELECT g, (g % 1000)::int, rpad(md5(g::text), 100, md5((g * 7)::text)),
+INSERT INTO {t} SELECT g, (g % 1000)::int, rpad(md5(g::text), 100, md5((g * 7)::text)),
 	((g * 37) % 10000000) / 100.0, timestamptz '2024-01-01 00:00:00+00' + g * interval '1 second'
 FROM generate_series(1, `+strconv.Itoa(n)+`) g;
-VACUUM (ANALYZE) T`, "T", t)
+VACUUM (ANALYZE) {t}`, "{t}", t)
 				for _, stmt := range strings.Split(sql, ";\n") {
 					if _, err := conn.Exec(ctx, stmt); err != nil {
 						return fmt.Errorf("%s: %s: %w", s.c.name, t, err)
