@@ -49,6 +49,9 @@ type Verify struct {
 	Finished  time.Time
 	Status    string   // consistent, divergent, unmeasured
 	Divergent []string // tables with divergent rows
+	// LastConsistent is when the last consistent run finished; zero if
+	// none is recorded.
+	LastConsistent time.Time
 }
 
 // Inputs are the figures a decision reads.

@@ -4,12 +4,17 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
+	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/goccy/go-yaml"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -74,9 +79,10 @@ func TestGatesFlip(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	listen := freePort(t)
 	cfg := writeFile(t, "bgsync.yaml", itConfig{Name: db.Name, Directions: "both", StateDir: filepath.Join(t.TempDir(), "state"),
 		BlueDSN: db.BlueDSN, GreenDSN: db.GreenDSN, Tables: []string{"public.g1"}, Policy: "manual",
-		HTTPListen: freePort(t)}.render())
+		HTTPListen: listen}.render())
 	if r := runBgsync(t, time.Minute, "setup", "--config", cfg, "--replica-identity-full"); r.Code != 0 {
 		t.Fatalf("setup:\n%s", r)
 	}
@@ -160,6 +166,9 @@ func TestGatesFlip(t *testing.T) {
 	if err := run.checkRunning(); err != nil {
 		t.Fatal(err)
 	}
+	// 7. The deploy files use only metrics this bgsync exports, gate and
+	// verify ones included.
+	checkDeployFiles(t, listen)
 }
 
 // waitFor polls cond every 500 ms until it holds or timeout ends.
@@ -197,6 +206,57 @@ func TestSetupNamesMissingTimestampColumn(t *testing.T) {
 		`table public.t1 on green has no column "modified_at"`} {
 		if r.Code != 2 || !strings.Contains(r.Stderr, want) {
 			t.Fatalf("setup: want exit 2 and %q\n%s", want, r)
+		}
+	}
+}
+
+// checkDeployFiles: every file in configs/deploy parses (YAML or JSON), and
+// every bgsync_ metric it names is on the running bgsync's /metrics.
+func checkDeployFiles(t *testing.T, listen string) {
+	t.Helper()
+	resp, err := http.Get("http://" + listen + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /metrics: %v %s", err, resp.Status)
+	}
+	exported := map[string]bool{}
+	for _, line := range strings.Split(string(body), "\n") {
+		if name, ok := strings.CutPrefix(line, "# TYPE "); ok {
+			exported[strings.Fields(name)[0]] = true
+		}
+	}
+	files, err := filepath.Glob(filepath.Join("..", "configs", "deploy", "*"))
+	if err != nil || len(files) < 5 {
+		t.Fatalf("configs/deploy: %v %v", files, err)
+	}
+	metricName := regexp.MustCompile(`bgsync_[a-z0-9_]+`)
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc any
+		if strings.HasSuffix(f, ".json") {
+			err = json.Unmarshal(data, &doc)
+		} else {
+			err = yaml.Unmarshal(data, &doc)
+		}
+		if err != nil || doc == nil {
+			t.Errorf("%s does not parse: %v", f, err)
+			continue
+		}
+		names := metricName.FindAllString(string(data), -1)
+		for _, n := range names {
+			if !exported[n] {
+				t.Errorf("%s names %s, which bgsync does not export", filepath.Base(f), n)
+			}
+		}
+		if len(names) == 0 && !strings.Contains(string(data), "/v1/") {
+			t.Errorf("%s uses neither a bgsync metric nor a bgsync endpoint", filepath.Base(f))
 		}
 	}
 }

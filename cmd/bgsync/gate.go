@@ -53,10 +53,16 @@ func (a *app) lastVerify(ctx context.Context) (gate.Verify, error) {
 			continue
 		}
 		var v gate.Verify
+		var consistent *time.Time
+		runs := pgx.Identifier{a.cfg.Name}.Sanitize() + `.verify_runs`
 		err = conn.QueryRow(ctx, `SELECT finished_at, status,
 	(SELECT coalesce(array_agg(t->>'table' ORDER BY t->>'table'), '{}') FROM jsonb_array_elements(report->'tables') t
-	 WHERE coalesce((t->>'missing_on_green')::bigint + (t->>'missing_on_blue')::bigint + (t->>'different')::bigint, 0) > 0)
-FROM `+pgx.Identifier{a.cfg.Name}.Sanitize()+`.verify_runs ORDER BY finished_at DESC LIMIT 1`).Scan(&v.Finished, &v.Status, &v.Divergent)
+	 WHERE coalesce((t->>'missing_on_green')::bigint + (t->>'missing_on_blue')::bigint + (t->>'different')::bigint, 0) > 0),
+	(SELECT max(finished_at) FROM `+runs+` WHERE status = 'consistent')
+FROM `+runs+` ORDER BY finished_at DESC LIMIT 1`).Scan(&v.Finished, &v.Status, &v.Divergent, &consistent)
+		if consistent != nil {
+			v.LastConsistent = *consistent
+		}
 		conn.Close(context.Background())
 		switch {
 		case errors.Is(err, pgx.ErrNoRows):

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bgsync/bgsync/gate"
 	"github.com/bgsync/bgsync/internal/buildinfo"
 	"github.com/bgsync/bgsync/internal/httpapi"
 	"github.com/bgsync/bgsync/internal/metrics"
@@ -40,17 +41,29 @@ func (a *app) startHTTP(dirs []*pipeline.Direction) (stop func(), err error) {
 		return nil, err
 	}
 	token := strings.TrimSpace(os.Getenv(httpTokenEnv))
-	h := httpapi.NewHandler(httpapi.Options{
+	verifies := &verifyCache{read: a.lastVerify}
+	opts := httpapi.Options{
 		Gatherer: reg,
 		Stats:    stats,
 		Scrub:    scrubAll,
 		Token:    token,
 		Version:  buildinfo.Version,
-		Gate: httpapi.GateOptions{
-			Thresholds: a.gateThresholds(),
-			LastVerify: (&verifyCache{read: a.lastVerify}).get,
+		Gate:     httpapi.GateOptions{Thresholds: a.gateThresholds(), LastVerify: verifies.get},
+	}
+	if err := metrics.RegisterGates(reg, metrics.Gates{
+		Safe: func(kind string) bool {
+			return httpapi.Decide(context.Background(), opts, gate.Kind(kind), opts.Gate.Thresholds).Safe
 		},
-	})
+		LastSuccess: func() time.Time {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			v, _ := verifies.get(ctx)
+			return v.LastConsistent
+		},
+	}); err != nil {
+		return nil, err
+	}
+	h := httpapi.NewHandler(opts)
 	srv, err := httpapi.Listen(addr, h, a.log)
 	if err != nil {
 		return nil, withCode(exitUsage, fmt.Errorf("%w (set http.listen or BGSYNC_HTTP_LISTEN)", err))

@@ -22,7 +22,7 @@ type GateOptions struct {
 	LastVerify func(ctx context.Context) (gate.Verify, error)
 }
 
-// decide gathers the figures and judges kind.
+// decide judges kind with the thresholds of the request's query.
 func decide(r *http.Request, opts Options, kind gate.Kind) (gate.Verdict, error) {
 	th := opts.Gate.Thresholds
 	for _, p := range []struct {
@@ -36,6 +36,15 @@ func decide(r *http.Request, opts Options, kind gate.Kind) (gate.Verdict, error)
 			}
 			*p.dst = d
 		}
+	}
+	return Decide(r.Context(), opts, kind, th), nil
+}
+
+// Decide gathers the figures (direction stats, the last verify run) and
+// judges kind under th.
+func Decide(ctx context.Context, opts Options, kind gate.Kind, th gate.Thresholds) gate.Verdict {
+	if opts.Scrub == nil {
+		opts.Scrub = func(s string) string { return s }
 	}
 	in := gate.Inputs{Now: time.Now(),
 		BlueToGreen: gate.Direction{Name: "blue-to-green"},
@@ -52,7 +61,7 @@ func decide(r *http.Request, opts Options, kind gate.Kind) (gate.Verdict, error)
 	}
 	var verifyErr error
 	if opts.Gate.LastVerify != nil {
-		ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
+		ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		in.Verify, verifyErr = opts.Gate.LastVerify(ctx)
 		cancel()
 	}
@@ -64,7 +73,7 @@ func decide(r *http.Request, opts Options, kind gate.Kind) (gate.Verdict, error)
 			}
 		}
 	}
-	return v, nil
+	return v
 }
 
 func direction(s pipeline.Stats, scrub func(string) string) gate.Direction {

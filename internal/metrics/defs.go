@@ -44,6 +44,11 @@ var (
 	descApplyRetries = newDesc("bgsync_apply_retries_total",
 		"Target transactions rolled back and applied again after losing a race with the application (unique key, deadlock).",
 		"direction")
+	descGateSafe = newDesc("bgsync_gate_safe",
+		"1 when the gate (cutover, rollback) would pass now, else 0 (FAIL or PENDING); see /v1/gate/<gate> for why.",
+		"gate")
+	descVerifyLastSuccess = newDesc("bgsync_verify_last_success_timestamp_seconds",
+		"When the last bgsync verify that found blue and green consistent finished, as a Unix timestamp. Absent until one has.")
 	descBuildInfo = newDesc("bgsync_build_info",
 		"The running bgsync build; always 1.",
 		"version", "goversion")
