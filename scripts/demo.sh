@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# make demo: a real blue→green sync between the two local clusters started by
-# scripts/env.sh, through the embedded Kafka broker, with a live progress line
-# and a final content check. Takes about a minute.
+# make demo: a real sync between the two local clusters started by
+# scripts/env.sh, both directions on, through the embedded Kafka broker, with
+# a live progress line, a final content check, bgsync verify and both gate
+# verdicts. Takes about a minute.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -38,8 +39,8 @@ blue -d $DB -c "COPY customers TO STDOUT" | green -d $DB -c "COPY customers FROM
 blue -d $DB -c "COPY orders TO STDOUT" | green -d $DB -c "COPY orders FROM STDIN"
 green -d $DB -c "SELECT setval('orders_id_seq', (SELECT max(id) FROM orders))" >/dev/null
 
-say "2/5 bgsync setup (prerequisites, publication, slot, bgsync schema)"
-"$BIN" setup --config "$CONFIG"
+say "2/5 bgsync setup (prerequisites, publications, slots, bgsync schema; REPLICA IDENTITY FULL for two-way)"
+"$BIN" setup --config "$CONFIG" --replica-identity-full
 
 say "3/5 bgsync run, embedded Kafka broker (log: $LOG)"
 "$BIN" run --config "$CONFIG" --progress 1s 2>"$LOG" &
@@ -61,7 +62,7 @@ PGBENCH=$(command -v pgbench || echo /usr/lib/postgresql/15/bin/pgbench)
 "$PGBENCH" -n -p "$BLUE_PORT" -c 4 -j 2 -T "$SECONDS_OF_LOAD" -f "$STATE/workload.sql" $DB >"$STATE/pgbench.log" 2>&1 &
 LOAD=$!
 progress_line() {
-	grep '"msg":"progress"\|msg=progress' "$LOG" | tail -n 1 |
+	grep '"msg":"progress"\|msg=progress' "$LOG" | grep 'blue-to-green' | tail -n 1 |
 		sed -E 's/.*rows_applied[":= ]+([0-9]+).*rows_per_sec[":= ]+([0-9]+).*lag_ms[":= ]+([0-9]+).*lag_p99_ms[":= ]+([0-9]+).*/\1 \2 \3 \4/'
 }
 while kill -0 $LOAD 2>/dev/null; do
@@ -94,6 +95,10 @@ else
 fi
 echo "  bgsync verify (row by row, while the sync runs):"
 "$BIN" verify --config "$CONFIG" --sample 3 --progress 0 2>&1 | sed 's/^/    /' || ok=""
+for g in cutover rollback; do
+	echo "  bgsync gate $g:"
+	"$BIN" gate "$g" --config "$CONFIG" 2>&1 | sed 's/^/    /' || ok=""
+done
 kill -TERM $PID
 wait $PID && echo "  bgsync stopped cleanly (exit 0) after applying ${rows:-?} rows; lag p99 ${p99:-?} ms"
 trap - EXIT
