@@ -15,7 +15,9 @@
 //	            checkpoint, lag and its p50/p99 (seconds), last applied
 //	            commit time (RFC 3339, null before the first), captured
 //	            and applied counters, echo drops and conflicts by kind
-//	            and resolution, unresolved conflicts.
+//	            and resolution, unresolved conflicts; and "last_verify":
+//	            the last recorded verify run (finished, status, divergent
+//	            tables, last consistent run), null when none is known.
 //	/v1/gate/{cutover,rollback}
 //	            200 with the gate verdict as JSON (package gate): status
 //	            PASS, FAIL or PENDING, safe, reasons, figures. Query

@@ -111,3 +111,26 @@ func TestFlagger(t *testing.T) {
 		t.Errorf("rollback when cutover lags and rollback is safe: %d %s, want 200", code, body)
 	}
 }
+
+// TestStatusShowsLastVerify: /v1/status carries the last verify run.
+func TestStatusShowsLastVerify(t *testing.T) {
+	done := time.Date(2026, 11, 24, 1, 2, 3, 0, time.UTC)
+	srv := gateServer(t, bothRunning(0), gate.Verify{Known: true, Finished: done, Status: "divergent",
+		Divergent: []string{"public.orders"}, LastConsistent: done.Add(-time.Hour)})
+	code, _, body := get(t, srv, "/v1/status", "")
+	var st struct {
+		LastVerify struct {
+			Finished       time.Time `json:"finished"`
+			Status         string    `json:"status"`
+			Divergent      []string  `json:"divergent_tables"`
+			LastConsistent time.Time `json:"last_consistent"`
+		} `json:"last_verify"`
+	}
+	if err := json.Unmarshal([]byte(body), &st); err != nil || code != 200 {
+		t.Fatalf("%d %v\n%s", code, err, body)
+	}
+	lv := st.LastVerify
+	if !lv.Finished.Equal(done) || lv.Status != "divergent" || len(lv.Divergent) != 1 || !lv.LastConsistent.Equal(done.Add(-time.Hour)) {
+		t.Fatalf("last_verify: %+v", lv)
+	}
+}

@@ -143,8 +143,9 @@ func TestStatusJSON(t *testing.T) {
 		t.Fatalf("decode: %v\n%s", err, body)
 	}
 	want := map[string]any{
-		"version": "v1.2.3",
-		"ready":   false,
+		"version":     "v1.2.3",
+		"ready":       false,
+		"last_verify": nil,
 		"directions": []any{
 			map[string]any{
 				"name": "blue-to-green", "state": "running", "restarts": 1.0, "last_error": "",

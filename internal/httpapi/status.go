@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"cmp"
+	"context"
 	"encoding/json"
 	"net/http"
 	"slices"
@@ -15,6 +16,16 @@ type statusBody struct {
 	Version    string            `json:"version"`
 	Ready      bool              `json:"ready"` // every direction running, as /readyz
 	Directions []directionStatus `json:"directions"`
+	// LastVerify is the last recorded bgsync verify run; null when none
+	// is known (or it cannot be read).
+	LastVerify *lastVerify `json:"last_verify"`
+}
+
+type lastVerify struct {
+	Finished       time.Time  `json:"finished"`
+	Status         string     `json:"status"`
+	Divergent      []string   `json:"divergent_tables"`
+	LastConsistent *time.Time `json:"last_consistent"`
 }
 
 type directionStatus struct {
@@ -57,9 +68,23 @@ type conflictCount struct {
 }
 
 func status(opts Options) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		stats := opts.Stats()
 		body := statusBody{Version: opts.Version, Ready: len(stats) > 0, Directions: []directionStatus{}}
+		if opts.Gate.LastVerify != nil {
+			ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
+			v, err := opts.Gate.LastVerify(ctx)
+			cancel()
+			if err == nil && v.Known {
+				body.LastVerify = &lastVerify{Finished: v.Finished, Status: v.Status, Divergent: v.Divergent}
+				if body.LastVerify.Divergent == nil {
+					body.LastVerify.Divergent = []string{}
+				}
+				if !v.LastConsistent.IsZero() {
+					body.LastVerify.LastConsistent = &v.LastConsistent
+				}
+			}
+		}
 		for _, s := range stats {
 			body.Ready = body.Ready && s.State == pipeline.StateRunning
 			body.Directions = append(body.Directions, directionOf(s, opts.Scrub))
