@@ -266,6 +266,11 @@ line per direction. Exit code 0, or 3 when bgsync run cannot be reached.`,
 					} `json:"conflicts"`
 					Unresolved int64 `json:"unresolved_conflicts"`
 				} `json:"directions"`
+				LastVerify *struct {
+					Finished  time.Time `json:"finished"`
+					Status    string    `json:"status"`
+					Divergent []string  `json:"divergent_tables"`
+				} `json:"last_verify"`
 			}
 			if err := json.Unmarshal(body, &st); err != nil {
 				return withCode(exitNoMeasure, err)
@@ -285,6 +290,15 @@ line per direction. Exit code 0, or 3 when bgsync run cannot be reached.`,
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "bgsync %s; ready: %v\n", st.Version, st.Ready)
+			if lv := st.LastVerify; lv != nil {
+				fmt.Fprintf(cmd.OutOrStdout(), "last verify: %s, %s ago", lv.Status, time.Since(lv.Finished).Round(time.Second))
+				if len(lv.Divergent) > 0 {
+					fmt.Fprintf(cmd.OutOrStdout(), " (divergent: %s)", strings.Join(lv.Divergent, ", "))
+				}
+				fmt.Fprintln(cmd.OutOrStdout())
+			} else {
+				fmt.Fprintln(cmd.OutOrStdout(), "last verify: none recorded")
+			}
 			return nil
 		},
 	}
