@@ -158,9 +158,14 @@ func TestGatesFlip(t *testing.T) {
 		t.Fatalf("verify after resolving:\n%s", r)
 	}
 	// 6. All good again: PASS (the unresolved count is re-read every 10 s).
-	waitFor(t, 30*time.Second, "both gates to pass again", func() bool {
-		c1, _, _ := gateVerdict(t, cfg, "cutover")
-		c2, _, _ := gateVerdict(t, cfg, "rollback")
+	var last string
+	waitFor(t, time.Minute, "both gates to pass again (the not-yet lines say why)", func() bool {
+		c1, v1, _ := gateVerdict(t, cfg, "cutover")
+		c2, v2, _ := gateVerdict(t, cfg, "rollback")
+		last = reasons(v1) + " " + reasons(v2)
+		if c1 != 0 || c2 != 0 {
+			t.Logf("not yet: %s", last)
+		}
 		return c1 == 0 && c2 == 0
 	})
 	if err := run.checkRunning(); err != nil {
