@@ -3,6 +3,7 @@ package verify
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -307,7 +308,10 @@ func (p *pair) waitSlots(ctx context.Context, slots map[string]string, want posi
 			var lsn *int64
 			err := conn.QueryRow(ctx, `SELECT (confirmed_flush_lsn - '0/0'::pg_lsn)::numeric::text::bigint
 FROM pg_replication_slots WHERE slot_name = $1`, slot).Scan(&lsn)
-			if err != nil && err != pgx.ErrNoRows {
+			switch {
+			case errors.Is(err, pgx.ErrNoRows):
+				return fmt.Errorf("slot %s does not exist on %s (run bgsync setup, or verify with --no-wait)", slot, side)
+			case err != nil:
 				return fmt.Errorf("%s: read slot %s: %w", side, slot, err)
 			}
 			if lsn == nil || uint64(*lsn) < want[side] {
