@@ -59,6 +59,11 @@ func collectDirection(ch chan<- prometheus.Metric, s pipeline.Stats) {
 	counter(descApplyRetries, s.ApplyRetries)
 	gauge(descUnresolved, float64(s.Unresolved))
 
+	counter(descApplyErrors, s.ApplyErrors)
+	for k, op := range []string{opInsert, opUpdate, opDelete, opTruncate} {
+		counter(descEventsCaptured, s.CapturedOps[k], op)
+	}
+	ch <- applyHistogram(s)
 	counter(descTxnsCaptured, s.Captured)
 	counter(descRowsCaptured, s.CapturedRows)
 	counter(descTxnsApplied, s.AppliedTxns)
@@ -80,6 +85,22 @@ func constMetric(d *prometheus.Desc, t prometheus.ValueType, v float64, labels .
 	m, err := prometheus.NewConstMetric(d, t, v, labels...)
 	if err != nil {
 		return prometheus.NewInvalidMetric(d, err)
+	}
+	return m
+}
+
+// applyHistogram emits the direction's apply durations.
+func applyHistogram(s pipeline.Stats) prometheus.Metric {
+	h := s.ApplyDuration
+	buckets := make(map[float64]uint64, len(pipeline.ApplyBuckets))
+	var cum uint64
+	for i, le := range pipeline.ApplyBuckets {
+		cum += h.Counts[i]
+		buckets[le] = cum
+	}
+	m, err := prometheus.NewConstHistogram(descApplyDuration, h.Count, h.Sum, buckets, s.Direction)
+	if err != nil {
+		return prometheus.NewInvalidMetric(descApplyDuration, err)
 	}
 	return m
 }

@@ -1,6 +1,7 @@
 package metrics_test
 
 import (
+	"fmt"
 	"runtime"
 	"strings"
 	"testing"
@@ -17,6 +18,7 @@ func fakeStats() []pipeline.Stats {
 	return []pipeline.Stats{
 		{
 			Direction: "blue-to-green", State: pipeline.StateRunning, Restarts: 2, ApplyRetries: 6, Unresolved: 3,
+			ApplyErrors: 2, CapturedOps: [4]uint64{60, 30, 9, 1}, ApplyDuration: applied3(),
 			Captured: 10, CapturedRows: 100, EchoDropped: 3, AppliedTxns: 9, SkippedTxns: 1,
 			Inserted: 50, Updated: 30, Deleted: 15, Truncated: 1, Missing: 4,
 			Conflicts: map[pipeline.ConflictKey]uint64{
@@ -56,6 +58,15 @@ func gather(t *testing.T, reg *prometheus.Registry) (map[string]float64, map[str
 				samples[key] = m.GetCounter().GetValue()
 			case dto.MetricType_GAUGE:
 				samples[key] = m.GetGauge().GetValue()
+			case dto.MetricType_HISTOGRAM:
+				h := m.GetHistogram()
+				base := mf.GetName()
+				lbl := strings.Join(labels, ",")
+				samples[base+"_count{"+lbl+"}"] = float64(h.GetSampleCount())
+				samples[base+"_sum{"+lbl+"}"] = h.GetSampleSum()
+				for _, b := range h.GetBucket() {
+					samples[fmt.Sprintf("%s_bucket{%s,le=%g}", base, lbl, b.GetUpperBound())] = float64(b.GetCumulativeCount())
+				}
 			default:
 				t.Fatalf("%s: unexpected type %v", key, mf.GetType())
 			}
@@ -111,14 +122,39 @@ func TestRegisterExportsStats(t *testing.T) {
 		"bgsync_events_skipped_total{direction=green-to-blue,reason=already_applied}": 0,
 		"bgsync_events_skipped_total{direction=green-to-blue,reason=row_missing}":     0,
 	}
+	for _, dir := range []string{"blue-to-green", "green-to-blue"} {
+		errs, retries, captured := 0.0, 0.0, [4]float64{}
+		var apply pipeline.Histogram
+		if dir == "blue-to-green" {
+			errs, retries, captured = 2, 6, [4]float64{60, 30, 9, 1}
+			apply.Observe(3 * time.Millisecond)
+			apply.Observe(40 * time.Millisecond)
+			apply.Observe(20 * time.Second)
+		}
+		want["bgsync_apply_errors_total{direction="+dir+"}"] = errs
+		want["bgsync_apply_retries_total{direction="+dir+"}"] = retries
+		for k, op := range []string{"insert", "update", "delete", "truncate"} {
+			want["bgsync_events_captured_total{direction="+dir+",op="+op+"}"] = captured[k]
+		}
+		want["bgsync_apply_batch_duration_seconds_count{direction="+dir+"}"] = float64(apply.Count)
+		want["bgsync_apply_batch_duration_seconds_sum{direction="+dir+"}"] = apply.Sum
+		var cum uint64
+		for i, le := range pipeline.ApplyBuckets {
+			cum += apply.Counts[i]
+			want[fmt.Sprintf("bgsync_apply_batch_duration_seconds_bucket{direction=%s,le=%g}", dir, le)] = float64(cum)
+		}
+	}
 	if diff := cmp.Diff(want, samples); diff != "" {
 		t.Errorf("samples (-want +got):\n%s", diff)
 	}
 
 	for name, typ := range types {
 		wantType := dto.MetricType_GAUGE
-		if strings.HasSuffix(name, "_total") {
+		switch {
+		case strings.HasSuffix(name, "_total"):
 			wantType = dto.MetricType_COUNTER
+		case name == "bgsync_apply_batch_duration_seconds":
+			wantType = dto.MetricType_HISTOGRAM
 		}
 		if typ != wantType {
 			t.Errorf("%s: type %v, want %v", name, typ, wantType)
@@ -181,4 +217,13 @@ func TestInvalidLabelIsAScrapeErrorNotAPanic(t *testing.T) {
 	if _, err := reg.Gather(); err == nil {
 		t.Error("gather with a non-UTF-8 label value: want an error")
 	}
+}
+
+// applied3 is a histogram of three apply durations: 3 ms, 40 ms, 20 s.
+func applied3() pipeline.Histogram {
+	var h pipeline.Histogram
+	for _, d := range []time.Duration{3 * time.Millisecond, 40 * time.Millisecond, 20 * time.Second} {
+		h.Observe(d)
+	}
+	return h
 }

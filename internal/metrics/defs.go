@@ -44,6 +44,15 @@ var (
 	descApplyRetries = newDesc("bgsync_apply_retries_total",
 		"Target transactions rolled back and applied again after losing a race with the application (unique key, deadlock).",
 		"direction")
+	descEventsCaptured = newDesc("bgsync_events_captured_total",
+		"Row changes captured and written to Kafka, by operation (insert, update, delete, truncate).",
+		"direction", "op")
+	descApplyErrors = newDesc("bgsync_apply_errors_total",
+		"Target transactions that failed after any in-place retries; each restarts the direction.",
+		"direction")
+	descApplyDuration = newDesc("bgsync_apply_batch_duration_seconds",
+		"Time each target transaction took: read the current rows, resolve, write, commit.",
+		"direction")
 	descGateSafe = newDesc("bgsync_gate_safe",
 		"1 when the gate (cutover, rollback) would pass now, else 0 (FAIL or PENDING); see /v1/gate/<gate> for why.",
 		"gate")
@@ -60,6 +69,7 @@ var snapshotDescs = []*prometheus.Desc{
 	descTxnsCaptured, descRowsCaptured, descTxnsApplied,
 	descEventsApplied, descEventsSkipped, descConflicts,
 	descDirectionUp, descDirectionRestarts, descApplyRetries, descUnresolved,
+	descEventsCaptured, descApplyErrors, descApplyDuration,
 	descBuildInfo,
 }
 

@@ -272,10 +272,21 @@ func (d *Direction) produce(ctx context.Context, prod *transport.Producer, in <-
 			return fmt.Errorf("produce to %s: %w", d.cfg.Topic, err)
 		}
 		last = batch[len(batch)-1].Position
+		var ops [4]uint64
+		for _, t := range batch {
+			for i := range t.Changes {
+				if k := opIndex(t.Changes[i].Op); k >= 0 {
+					ops[k]++
+				}
+			}
+		}
 		d.stats.update(func(s *Stats) {
 			d.stats.produced = max(d.stats.produced, uint64(last))
 			s.Captured += uint64(len(batch))
 			s.CapturedRows += uint64(rows)
+			for k, n := range ops {
+				s.CapturedOps[k] += n
+			}
 		})
 	}
 }
@@ -344,8 +355,13 @@ func (d *Direction) apply(ctx context.Context, app *applypg.Applier, capt *captu
 				break more
 			}
 		}
+		began := time.Now()
 		res, err := app.Apply(ctx, group, last.offset)
+		took := time.Since(began)
 		if err != nil {
+			if ctx.Err() == nil {
+				d.stats.update(func(s *Stats) { s.ApplyErrors++ })
+			}
 			return err
 		}
 		capt.Ack(res.Position)
@@ -366,6 +382,9 @@ func (d *Direction) apply(ctx context.Context, app *applypg.Applier, capt *captu
 			s.Truncated += uint64(res.Truncated)
 			s.Missing += uint64(res.Missing)
 			s.ApplyRetries += uint64(res.Retries)
+			if res.Applied > 0 {
+				s.ApplyDuration.Observe(took)
+			}
 			for l, n := range res.Conflicts {
 				if s.Conflicts == nil {
 					s.Conflicts = map[ConflictKey]uint64{}
@@ -396,4 +415,19 @@ func (d *Direction) countUnresolved(ctx context.Context, app *applypg.Applier) e
 	}
 	d.stats.update(func(s *Stats) { s.Unresolved = n })
 	return nil
+}
+
+// opIndex is an operation's place in Stats.CapturedOps, -1 for others.
+func opIndex(op change.Op) int {
+	switch op {
+	case change.OpInsert:
+		return 0
+	case change.OpUpdate:
+		return 1
+	case change.OpDelete:
+		return 2
+	case change.OpTruncate:
+		return 3
+	}
+	return -1
 }

@@ -25,8 +25,11 @@ type Stats struct {
 	Restarts     int
 	Captured     uint64 // source transactions read
 	CapturedRows uint64
-	EchoDropped  uint64 // transactions dropped as bgsync's own writes
-	AppliedTxns  uint64
+	// CapturedOps counts captured row changes by operation: insert,
+	// update, delete, truncate.
+	CapturedOps [4]uint64
+	EchoDropped uint64 // transactions dropped as bgsync's own writes
+	AppliedTxns uint64
 	// TargetTxns counts the target transactions that applied them (one
 	// applies a group of source transactions); each comes back to the
 	// target's capture as one echo.
@@ -40,6 +43,12 @@ type Stats struct {
 	// ApplyRetries counts target transactions rolled back and applied
 	// again after losing a race with the application.
 	ApplyRetries uint64
+	// ApplyErrors counts target transactions that failed for good (after
+	// any in-place retries): each restarts the direction.
+	ApplyErrors uint64
+	// ApplyDuration is the time each target transaction took (read,
+	// resolve, write, commit).
+	ApplyDuration Histogram
 	// Conflicts counts conflicts detected by the applier, by kind and
 	// resolution (both as the conflict package names them).
 	Conflicts map[ConflictKey]uint64
