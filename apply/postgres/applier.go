@@ -27,6 +27,7 @@ type Applier struct {
 	types      *pgtext.Registry // the target's user-defined types
 	commitTS   bool             // track_commit_timestamp is on
 	originID   string           // roident of cfg.Origin, "" without one
+	fetchSQL   map[*targetTable]*fetchQueries
 }
 
 // Result describes one Apply call.
@@ -71,6 +72,7 @@ func Open(ctx context.Context, cfg Config) (*Applier, error) {
 		prepared: map[string]string{},
 		stages:   map[string]string{},
 		staged:   map[string]bool{},
+		fetchSQL: map[*targetTable]*fetchQueries{},
 	}
 	if err := a.init(ctx); err != nil {
 		a.Close()

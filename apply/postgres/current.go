@@ -11,6 +11,7 @@ import (
 	"github.com/bgsync/bgsync/change"
 	"github.com/bgsync/bgsync/conflict"
 	"github.com/bgsync/bgsync/internal/pgtext"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // rowState is what the applier knows of one target row while it resolves a
@@ -145,7 +146,8 @@ func (a *Applier) fetch(ctx context.Context, st *tableState) error {
 		params[n] = b
 	}
 	pc := a.conn.PgConn()
-	res := pc.ExecParams(ctx, a.currentSQL(tt), params, nil, nil, nil).Read()
+	q := a.queries(tt)
+	res := pc.ExecParams(ctx, q.current, params, nil, nil, nil).Read()
 	if res.Err != nil {
 		return a.fetchError(tt, res.Err)
 	}
@@ -180,53 +182,62 @@ func (a *Applier) fetch(ctx context.Context, st *tableState) error {
 		return nil
 	}
 	params = append(params, []byte(tt.name.Schema), []byte(tt.name.Name))
-	res = pc.ExecParams(ctx, a.tombstoneSQL(tt), params, nil, nil, nil).Read()
+	res = pc.ExecParams(ctx, q.tombstones, params, nil, nil, nil).Read()
 	if res.Err != nil {
 		return a.fetchError(tt, res.Err)
 	}
+	found, err := a.sidecarKeys(tt, res, "tombstone")
+	if err != nil {
+		return err
+	}
 	nk := len(tt.key)
-	for _, r := range res.Rows {
+	for n, r := range res.Rows {
 		if r[nk] == nil {
 			continue // commit time no longer known: as old as can be
 		}
-		vals := make(change.Row, nk)
-		for i := 0; i < nk; i++ {
-			v, err := a.types.Decode(res.FieldDescriptions[i].DataTypeOID, r[i])
-			if err != nil {
-				return fmt.Errorf("table %s key column %s: read tombstone: %w", tt.name, tt.key[i], err)
-			}
-			vals[i] = v
-		}
-		key := canonicalKey(vals)
 		ts, err := parseTimestamptz(r[nk])
 		if err != nil {
 			return fmt.Errorf("table %s: tombstone time %q: %w", tt.name, r[nk], err)
 		}
-		st.lookup(key).deleted = ts
+		st.lookup(found[n]).deleted = ts
 	}
 	if st.rule.Policy != conflict.ColumnMerge {
 		return nil
 	}
-	res = pc.ExecParams(ctx, a.columnWritesSQL(tt), params, nil, nil, nil).Read()
+	res = pc.ExecParams(ctx, q.columnWrites, params, nil, nil, nil).Read()
 	if res.Err != nil {
 		return a.fetchError(tt, res.Err)
 	}
-	for _, r := range res.Rows {
-		vals := make(change.Row, nk)
-		for i := 0; i < nk; i++ {
-			v, err := a.types.Decode(res.FieldDescriptions[i].DataTypeOID, r[i])
-			if err != nil {
-				return fmt.Errorf("table %s key column %s: read column writes: %w", tt.name, tt.key[i], err)
-			}
-			vals[i] = v
-		}
+	if found, err = a.sidecarKeys(tt, res, "column writes"); err != nil {
+		return err
+	}
+	for n, r := range res.Rows {
 		times, err := parseColumnTimes(r[nk])
 		if err != nil {
 			return fmt.Errorf("table %s: column writes %q: %w", tt.name, r[nk], err)
 		}
-		st.lookup(canonicalKey(vals)).colTimes = times
+		st.lookup(found[n]).colTimes = times
 	}
 	return nil
+}
+
+// sidecarKeys decodes the key columns that lead each row of a sidecarSQL
+// result into canonical keys.
+func (a *Applier) sidecarKeys(tt *targetTable, res *pgconn.Result, what string) ([]string, error) {
+	nk := len(tt.key)
+	out := make([]string, len(res.Rows))
+	vals := make(change.Row, nk)
+	for n, r := range res.Rows {
+		for i := 0; i < nk; i++ {
+			v, err := a.types.Decode(res.FieldDescriptions[i].DataTypeOID, r[i])
+			if err != nil {
+				return nil, fmt.Errorf("table %s key column %s: read %s: %w", tt.name, tt.key[i], what, err)
+			}
+			vals[i] = v
+		}
+		out[n] = canonicalKey(vals)
+	}
+	return out, nil
 }
 
 // parseColumnTimes reads columnWritesSQL's JSON object.
@@ -266,17 +277,25 @@ func (a *Applier) fetchError(tt *targetTable, err error) error {
 	return &TargetError{Op: "read current rows of " + tt.name.String(), Err: err}
 }
 
+// fetchQueries are the statements fetch runs for one target table; they
+// depend only on the table and the session, so each is built once.
+type fetchQueries struct{ current, tombstones, columnWrites string }
+
+func (a *Applier) queries(tt *targetTable) *fetchQueries {
+	if q, ok := a.fetchSQL[tt]; ok {
+		return q
+	}
+	q := &fetchQueries{current: a.currentSQL(tt), tombstones: a.tombstoneSQL(tt), columnWrites: a.columnWritesSQL(tt)}
+	a.fetchSQL[tt] = q
+	return q
+}
+
 // currentSQL selects the rows with the keys given as one array parameter
 // per key column, with the commit time and origin of each row's version.
 func (a *Applier) currentSQL(tt *targetTable) string {
 	var b strings.Builder
 	b.WriteString("SELECT ")
-	for i, c := range tt.order {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString("t." + quoteIdent(c))
-	}
+	appendQualified(&b, "t", tt.order)
 	// The commit time and origin are computed in the select list, not in a
 	// joined function scan: when FOR UPDATE waits for a concurrent writer,
 	// PostgreSQL re-reads the locked row's new version, but hands a joined
@@ -289,23 +308,12 @@ func (a *Applier) currentSQL(tt *targetTable) string {
 	} else {
 		b.WriteString(", NULL::timestamptz, NULL::text")
 	}
-	b.WriteString(" FROM " + quoteTable(tt.name) + " t")
-	b.WriteString(" WHERE (")
-	for i, k := range tt.key {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString("t." + quoteIdent(k))
-	}
+	b.WriteString(" FROM " + quoteTable(tt.name) + " t WHERE (")
+	appendQualified(&b, "t", tt.key)
 	b.WriteString(") IN (SELECT * FROM unnest(")
 	a.appendKeyArrays(&b, tt)
 	b.WriteString(")) ORDER BY ")
-	for i, k := range tt.key {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString("t." + quoteIdent(k))
-	}
+	appendQualified(&b, "t", tt.key)
 	b.WriteString(" FOR UPDATE OF t")
 	return b.String()
 }
@@ -329,10 +337,8 @@ func (a *Applier) columnWritesSQL(tt *targetTable) string {
 func (a *Applier) sidecarSQL(tt *targetTable, expr, table string) string {
 	var b strings.Builder
 	b.WriteString("SELECT ")
-	for _, k := range tt.key {
-		b.WriteString("k." + quoteIdent(k) + ", ")
-	}
-	b.WriteString(expr + " FROM unnest(")
+	appendQualified(&b, "k", tt.key)
+	b.WriteString(", " + expr + " FROM unnest(")
 	a.appendKeyArrays(&b, tt)
 	b.WriteString(") AS k(")
 	appendIdents(&b, tt.key)

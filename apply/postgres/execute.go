@@ -13,7 +13,9 @@ import (
 )
 
 // prepareAll prepares every statement shape not seen before on this
-// session. It runs before BEGIN, so a failure leaves nothing half done.
+// session, inside the open target transaction (after the rows were read
+// and decided). Prepared statements outlive a rollback; staging tables do
+// not, which is why a rollback forgets them (see rollback).
 func (a *Applier) prepareAll(ctx context.Context, p *plan) error {
 	for i := range p.stmts {
 		s := &p.stmts[i]

@@ -16,10 +16,17 @@ func quoteIdent(s string) string { return pgx.Identifier{s}.Sanitize() }
 func quoteTable(t change.Table) string { return pgx.Identifier{t.Schema, t.Name}.Sanitize() }
 
 // appendIdents writes quoted identifiers separated by ", ".
-func appendIdents(b *strings.Builder, names []string) {
+func appendIdents(b *strings.Builder, names []string) { appendQualified(b, "", names) }
+
+// appendQualified writes quoted identifiers qualified by prefix ("t" →
+// t."a", t."b"; "" leaves them bare), separated by ", ".
+func appendQualified(b *strings.Builder, prefix string, names []string) {
 	for i, n := range names {
 		if i > 0 {
 			b.WriteString(", ")
+		}
+		if prefix != "" {
+			b.WriteString(prefix + ".")
 		}
 		b.WriteString(quoteIdent(n))
 	}
