@@ -17,20 +17,8 @@ import (
 // committed before the application's write; an incoming update of the
 // column the application wrote later is dropped.
 func TestColumnMergeOnTarget(t *testing.T) {
-	dsn := testenv.NewDatabase(t, testenv.GreenDSN())
-	db := testenv.Connect(t, dsn)
+	_, db, a := conflictTarget(t, conflict.Rule{Policy: conflict.ColumnMerge})
 	ctx := context.Background()
-	var on string
-	if err := db.QueryRow(ctx, `SHOW track_commit_timestamp`).Scan(&on); err != nil || on != "on" {
-		t.Skipf("track_commit_timestamp is %q (%v) on the green test cluster", on, err)
-	}
-	testenv.Exec(t, db, `CREATE TABLE items (id int PRIMARY KEY, big text, n int)`)
-	a, err := applypg.Open(ctx, applypg.Config{DSN: dsn, Schema: "bgsync", Direction: "blue-to-green",
-		From: conflict.Blue, Origin: "bgsync_merge_blue", DefaultRule: conflict.Rule{Policy: conflict.ColumnMerge}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(a.Close)
 	for _, sql := range append(applypg.TombstoneTriggerSQL("bgsync", items, []string{"id"}),
 		applypg.ColumnTriggerSQL("bgsync", items, []string{"id"}, true)...) {
 		testenv.Exec(t, db, sql)

@@ -16,20 +16,8 @@ import (
 // conflict at the new key, decided by the rule (here last-writer-wins),
 // not a unique violation retried forever. The old key goes either way.
 func TestKeyMoveOntoExistingKey(t *testing.T) {
-	dsn := testenv.NewDatabase(t, testenv.GreenDSN())
-	db := testenv.Connect(t, dsn)
+	_, db, a := conflictTarget(t, conflict.Rule{})
 	ctx := context.Background()
-	var on string
-	if err := db.QueryRow(ctx, `SHOW track_commit_timestamp`).Scan(&on); err != nil || on != "on" {
-		t.Skipf("track_commit_timestamp is %q (%v) on the green test cluster", on, err)
-	}
-	testenv.Exec(t, db, `CREATE TABLE items (id int PRIMARY KEY, big text, n int)`)
-	a, err := applypg.Open(ctx, applypg.Config{DSN: dsn, Schema: "bgsync", Direction: "blue-to-green",
-		From: conflict.Blue, Origin: "bgsync_move_blue"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(a.Close)
 	if _, err := a.Apply(ctx, []*change.Txn{txn(100, ins(1, "one", 1), ins(2, "two", 2))}, 1); err != nil {
 		t.Fatal(err)
 	}

@@ -18,20 +18,8 @@ import (
 // not the version it first found (written by this applier). Under
 // last-writer-wins the application's later write must stay.
 func TestConflictSeesWriteItWaitedFor(t *testing.T) {
-	dsn := testenv.NewDatabase(t, testenv.GreenDSN())
-	db := testenv.Connect(t, dsn)
+	dsn, db, a := conflictTarget(t, conflict.Rule{})
 	ctx := context.Background()
-	var on string
-	if err := db.QueryRow(ctx, `SHOW track_commit_timestamp`).Scan(&on); err != nil || on != "on" {
-		t.Skipf("track_commit_timestamp is %q (%v) on the green test cluster", on, err)
-	}
-	testenv.Exec(t, db, `CREATE TABLE items (id int PRIMARY KEY, big text, n int)`)
-	a, err := applypg.Open(ctx, applypg.Config{DSN: dsn, Schema: "bgsync", Direction: "blue-to-green",
-		From: conflict.Blue, Origin: "bgsync_race_blue"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(a.Close)
 
 	// The applier writes row 1: its version is the applier's own.
 	first := txn(100, ins(1, "from-blue", 1))
@@ -118,20 +106,8 @@ func waitForLockWait(t *testing.T, dsn string, timeout time.Duration) {
 // again once the application has committed, and applies the group without
 // a restart, deciding on the application's versions.
 func TestLostRaceIsRetriedInPlace(t *testing.T) {
-	dsn := testenv.NewDatabase(t, testenv.GreenDSN())
-	db := testenv.Connect(t, dsn)
+	dsn, db, a := conflictTarget(t, conflict.Rule{})
 	ctx := context.Background()
-	var on string
-	if err := db.QueryRow(ctx, `SHOW track_commit_timestamp`).Scan(&on); err != nil || on != "on" {
-		t.Skipf("track_commit_timestamp is %q (%v) on the green test cluster", on, err)
-	}
-	testenv.Exec(t, db, `CREATE TABLE items (id int PRIMARY KEY, big text, n int)`)
-	a, err := applypg.Open(ctx, applypg.Config{DSN: dsn, Schema: "bgsync", Direction: "blue-to-green",
-		From: conflict.Blue, Origin: "bgsync_race_blue"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(a.Close)
 	first := txn(100, ins(1, "from-blue", 1), ins(2, "from-blue", 2))
 	first.CommitTime = time.Now().Add(-time.Second)
 	if _, err := a.Apply(ctx, []*change.Txn{first}, 1); err != nil {
