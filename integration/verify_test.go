@@ -62,6 +62,24 @@ func (r *verifyReport) samples(table string) []string {
 	return out
 }
 
+// newVerifyDB is a test database with verifyDDL's identical tables on both
+// sides and a one-way config that syncs them.
+func newVerifyDB(t *testing.T, label string) (db *testDB, blue, green *pgx.Conn, cfg string) {
+	t.Helper()
+	requireIntegration(t)
+	requireBinary(t)
+	db = newTestDB(t, label)
+	blue, green = mustConnect(t, db.BlueDSN), mustConnect(t, db.GreenDSN)
+	for _, c := range []*pgx.Conn{blue, green} {
+		if _, err := c.Exec(context.Background(), verifyDDL); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg = writeFile(t, "bgsync.yaml", itConfig{Name: db.Name, StateDir: filepath.Join(t.TempDir(), "state"),
+		BlueDSN: db.BlueDSN, GreenDSN: db.GreenDSN, Tables: []string{"public.vt", "public.vt_comp"}}.render())
+	return db, blue, green, cfg
+}
+
 func runVerify(t *testing.T, cfg string, args ...string) (result, *verifyReport) {
 	t.Helper()
 	r := runBgsync(t, 5*time.Minute, append([]string{"verify", "--config", cfg, "--output", "json"}, args...)...)
@@ -77,18 +95,8 @@ func runVerify(t *testing.T, cfg string, args ...string) (result, *verifyReport)
 // with their class, key and column, and nothing else, and call equal what
 // the column types make equal.
 func TestVerifyFindsPlantedDivergences(t *testing.T) {
-	requireIntegration(t)
-	requireBinary(t)
-	db := newTestDB(t, "verify")
+	_, blue, green, cfg := newVerifyDB(t, "verify")
 	ctx := context.Background()
-	blue, green := mustConnect(t, db.BlueDSN), mustConnect(t, db.GreenDSN)
-	for _, c := range []*pgx.Conn{blue, green} {
-		if _, err := c.Exec(ctx, verifyDDL); err != nil {
-			t.Fatal(err)
-		}
-	}
-	cfg := writeFile(t, "bgsync.yaml", itConfig{Name: db.Name, StateDir: filepath.Join(t.TempDir(), "state"),
-		BlueDSN: db.BlueDSN, GreenDSN: db.GreenDSN, Tables: []string{"public.vt", "public.vt_comp"}}.render())
 
 	r, rep := runVerify(t, cfg, "--no-wait", "--chunk-rows", "1000")
 	if r.Code != 0 || rep.Status != "consistent" {
@@ -172,18 +180,8 @@ func TestVerifyFindsPlantedDivergences(t *testing.T) {
 // keeps updating blue. Rows read before their change reached green must
 // come out in flight, never divergent; each run is recorded on green.
 func TestVerifyLive(t *testing.T) {
-	requireIntegration(t)
-	requireBinary(t)
-	db := newTestDB(t, "verifylive")
+	db, _, green, cfg := newVerifyDB(t, "verifylive")
 	ctx := context.Background()
-	blue, green := mustConnect(t, db.BlueDSN), mustConnect(t, db.GreenDSN)
-	for _, c := range []*pgx.Conn{blue, green} {
-		if _, err := c.Exec(ctx, verifyDDL); err != nil {
-			t.Fatal(err)
-		}
-	}
-	cfg := writeFile(t, "bgsync.yaml", itConfig{Name: db.Name, StateDir: filepath.Join(t.TempDir(), "state"),
-		BlueDSN: db.BlueDSN, GreenDSN: db.GreenDSN, Tables: []string{"public.vt", "public.vt_comp"}}.render())
 	if r := runBgsync(t, time.Minute, "setup", "--config", cfg); r.Code != 0 {
 		t.Fatalf("setup:\n%s", r)
 	}
