@@ -273,10 +273,6 @@ WHERE NOT resolved AND table_name = $1 AND key = $2::jsonb`
 	}
 	from := config.Side(keep)
 	to := from.Other()
-	match, args, err := keyMatch(r.key)
-	if err != nil {
-		return err
-	}
 	table := ""
 	for _, t := range a.cfg.Tables() {
 		if t.String() == r.table {
@@ -285,6 +281,10 @@ WHERE NOT resolved AND table_name = $1 AND key = $2::jsonb`
 	}
 	if table == "" {
 		return fmt.Errorf("%s is not a synced table of this config", r.table)
+	}
+	match, args, err := keyMatch(table, r.key)
+	if err != nil {
+		return err
 	}
 	var row *string
 	err = conns[from].QueryRow(ctx, `SELECT to_jsonb(t)::text FROM `+table+` t WHERE `+match, args...).Scan(&row)
@@ -317,25 +317,29 @@ WHERE NOT resolved AND table_name = $1 AND key = $2::jsonb`
 }
 
 // keyMatch turns a logged key (JSON of column → text) into a WHERE clause
-// comparing each column's text form, and its arguments.
-func keyMatch(key string) (string, []any, error) {
+// on table (alias t) and its argument. The key's texts are read into the
+// columns' own types by jsonb_populate_record, so the primary key index
+// serves the match.
+func keyMatch(table, key string) (string, []any, error) {
 	var cols map[string]*string
 	if err := json.Unmarshal([]byte(key), &cols); err != nil || len(cols) == 0 {
 		return "", nil, fmt.Errorf("unreadable key %s", key)
 	}
 	names := make([]string, 0, len(cols))
 	for c := range cols {
-		names = append(names, c)
-	}
-	sort.Strings(names)
-	var parts []string
-	var args []any
-	for i, c := range names {
 		if cols[c] == nil {
 			return "", nil, fmt.Errorf("key column %s is NULL", c)
 		}
-		parts = append(parts, fmt.Sprintf("t.%s::text = $%d", pgx.Identifier{c}.Sanitize(), i+1))
-		args = append(args, *cols[c])
+		names = append(names, pgx.Identifier{c}.Sanitize())
 	}
-	return strings.Join(parts, " AND "), args, nil
+	sort.Strings(names)
+	list := func(prefix string) string {
+		q := make([]string, len(names))
+		for i, n := range names {
+			q[i] = prefix + n
+		}
+		return strings.Join(q, ", ")
+	}
+	return fmt.Sprintf("(%s) = (SELECT %s FROM jsonb_populate_record(NULL::%s, $1::jsonb) k)", list("t."), list("k."), table),
+		[]any{key}, nil
 }
