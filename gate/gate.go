@@ -52,6 +52,15 @@ type Verify struct {
 	// LastConsistent is when the last consistent run finished; zero if
 	// none is recorded.
 	LastConsistent time.Time
+	// Tables are the last run's row counts per table, by class (matched,
+	// missing_on_green, missing_on_blue, different, in_flight).
+	Tables []TableRows
+}
+
+// TableRows is one table's row counts in a verify run.
+type TableRows struct {
+	Table string
+	Rows  map[string]int64
 }
 
 // Inputs are the figures a decision reads.

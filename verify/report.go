@@ -59,6 +59,14 @@ type Table struct {
 	Error string `json:"error,omitempty"`
 }
 
+// Classes returns the table's row counts by class name.
+func (t *Table) Classes() map[string]int64 {
+	return map[string]int64{
+		Matched.String(): t.Matched, MissingOnGreen.String(): t.MissingOnGreen, MissingOnBlue.String(): t.MissingOnBlue,
+		Different.String(): t.Different, InFlight.String(): t.InFlight,
+	}
+}
+
 // Divergent reports whether rows differ for good.
 func (t *Table) Divergent() bool { return t.MissingOnGreen+t.MissingOnBlue+t.Different > 0 }
 

@@ -48,6 +48,11 @@ type Result struct {
 	// Retries counts the times the group was rolled back and applied
 	// again after losing a race with the application (see Apply).
 	Retries int
+	// Heartbeats are the sequence numbers of the source's heartbeats this
+	// call covered, now durably behind the target's checkpoint.
+	// HeartbeatTxns of the Applied transactions carried nothing else.
+	Heartbeats    []int64
+	HeartbeatTxns int
 }
 
 // Open connects, creates bgsync's schema objects if needed, tags the
@@ -190,6 +195,7 @@ func (a *Applier) applyOnce(ctx context.Context, txns []*change.Txn, kafkaOffset
 	if len(todo) == 0 {
 		return res, nil
 	}
+	todo, beats, beatOnly := a.takeHeartbeats(todo)
 	last := todo[len(todo)-1]
 	if err := a.begin(ctx, last); err != nil {
 		return res, err
@@ -222,6 +228,7 @@ func (a *Applier) applyOnce(ctx context.Context, txns []*change.Txn, kafkaOffset
 	}
 	a.checkpoint = res.Position
 	res.Applied = len(todo)
+	res.Heartbeats, res.HeartbeatTxns = beats, beatOnly
 	res.LastCommitTime = last.CommitTime
 	return res, nil
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 
+	"github.com/bgsync/bgsync/change"
 	"github.com/bgsync/bgsync/conflict"
 )
 
@@ -22,6 +23,9 @@ type Config struct {
 	// Tables maps source tables to target tables; a source table not in the
 	// map is applied to the table of the same name.
 	Tables map[string]string
+	// Heartbeats is the source's heartbeat table: its changes are timed
+	// (Result.Heartbeats), never written to the target. Empty: none.
+	Heartbeats change.Table
 	// From is the side the source database is on; conflict policies that
 	// favour a side, and ties, need it.
 	From conflict.Side

@@ -32,6 +32,9 @@ type Stats struct {
 	EchoTxns, EchoRows uint64 // dropped as bgsync's own writes
 	Aborted            uint64 // streamed transactions aborted
 	LastCommit         time.Time
+	// CaptureLag is how long after its source commit the last transaction
+	// handed on was read (the source host's clock against this one's).
+	CaptureLag time.Duration
 }
 
 // New checks the config and returns a capture that has not connected yet.
@@ -162,6 +165,7 @@ func (c *Capture) publishStats(d *decoder) {
 	c.stats = Stats{
 		Txns: d.stats.txns, Rows: d.stats.rows, EchoTxns: d.stats.echoTxns, EchoRows: d.stats.echoRows,
 		Aborted: d.stats.aborted, LastCommit: d.stats.lastCommit,
+		CaptureLag: d.stats.captureLag,
 	}
 	c.mu.Unlock()
 }

@@ -44,6 +44,7 @@ type decoder struct {
 type captureStats struct {
 	txns, rows, echoTxns, echoRows, aborted, empty uint64
 	lastCommit                                     time.Time
+	captureLag                                     time.Duration
 }
 
 func newDecoder(dec valueDecoder, skipPrefix string) *decoder {
@@ -253,6 +254,7 @@ func (d *decoder) finish(p *pending, end pglogrepl.LSN, commitTime time.Time) *c
 		return nil
 	}
 	d.lastEmitted = pos
+	d.stats.captureLag = time.Since(commitTime)
 	d.stats.txns++
 	d.stats.rows += uint64(len(p.changes))
 	return &change.Txn{

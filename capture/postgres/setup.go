@@ -39,6 +39,9 @@ type SetupOptions struct {
 	Slot        string
 	Publication string
 	Tables      []change.Table
+	// Schema is bgsync's own schema on the source; when set, setup creates
+	// the heartbeat table there and publishes it with the tables.
+	Schema string
 }
 
 // Check verifies the source prerequisites for capture: wal_level, slots and
@@ -118,9 +121,13 @@ func SetupSQL(ctx context.Context, conn *pgx.Conn, o SetupOptions) ([]string, er
 	if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_publication WHERE pubname = $1)`, o.Publication).Scan(&pubExists); err != nil {
 		return nil, fmt.Errorf("%s: read publications: %w", o.Side, err)
 	}
-	list := make([]string, len(o.Tables))
+	list := make([]string, len(o.Tables), len(o.Tables)+1)
 	for i, t := range o.Tables {
 		list[i] = quoteTable(t)
+	}
+	if o.Schema != "" {
+		sqls = append(sqls, HeartbeatSQL(o.Schema)...)
+		list = append(list, quoteTable(HeartbeatTable(o.Schema)))
 	}
 	if pubExists {
 		sqls = append(sqls, fmt.Sprintf("ALTER PUBLICATION %s SET TABLE %s", pgx.Identifier{o.Publication}.Sanitize(), strings.Join(list, ", ")))

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/bgsync/bgsync/gate"
+	"github.com/bgsync/bgsync/verify"
 	"github.com/jackc/pgx/v5"
 	"github.com/spf13/cobra"
 )
@@ -54,14 +55,19 @@ func (a *app) lastVerify(ctx context.Context) (gate.Verify, error) {
 		}
 		var v gate.Verify
 		var consistent *time.Time
+		var tables []verify.Table
 		runs := pgx.Identifier{a.cfg.Name}.Sanitize() + `.verify_runs`
 		err = conn.QueryRow(ctx, `SELECT finished_at, status,
 	(SELECT coalesce(array_agg(t->>'table' ORDER BY t->>'table'), '{}') FROM jsonb_array_elements(report->'tables') t
 	 WHERE coalesce((t->>'missing_on_green')::bigint + (t->>'missing_on_blue')::bigint + (t->>'different')::bigint, 0) > 0),
-	(SELECT max(finished_at) FROM `+runs+` WHERE status = 'consistent')
-FROM `+runs+` ORDER BY finished_at DESC LIMIT 1`).Scan(&v.Finished, &v.Status, &v.Divergent, &consistent)
+	(SELECT max(finished_at) FROM `+runs+` WHERE status = 'consistent'),
+	coalesce(report->'tables', '[]')
+FROM `+runs+` ORDER BY finished_at DESC LIMIT 1`).Scan(&v.Finished, &v.Status, &v.Divergent, &consistent, &tables)
 		if consistent != nil {
 			v.LastConsistent = *consistent
+		}
+		for _, t := range tables {
+			v.Tables = append(v.Tables, gate.TableRows{Table: t.Name, Rows: t.Classes()})
 		}
 		conn.Close(context.Background())
 		switch {
@@ -257,6 +263,7 @@ line per direction. Exit code 0, or 3 when bgsync run cannot be reached.`,
 					Checkpoint string  `json:"checkpoint"`
 					Lag        float64 `json:"lag_seconds"`
 					LagP99     float64 `json:"lag_p99_seconds"`
+					Retained   int64   `json:"source_retained_bytes"`
 					Applied    struct {
 						Transactions uint64 `json:"transactions"`
 					} `json:"applied"`
@@ -276,14 +283,14 @@ line per direction. Exit code 0, or 3 when bgsync run cannot be reached.`,
 				return withCode(exitNoMeasure, err)
 			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "DIRECTION\tSTATE\tLAG\tLAG P99\tAPPLIED TXNS\tECHO DROPPED\tCONFLICTS\tUNRESOLVED\tRESTARTS\tCHECKPOINT\tLAST ERROR")
+			fmt.Fprintln(tw, "DIRECTION\tSTATE\tLAG\tLAG P99\tWAL RETAINED\tAPPLIED TXNS\tECHO DROPPED\tCONFLICTS\tUNRESOLVED\tRESTARTS\tCHECKPOINT\tLAST ERROR")
 			for _, d := range st.Directions {
 				var conflicts uint64
 				for _, c := range d.Conflicts {
 					conflicts += c.Count
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%s\t%s\n", d.Name, d.State,
-					secs(d.Lag), secs(d.LagP99), d.Applied.Transactions, d.Echo, conflicts, d.Unresolved, d.Restarts, d.Checkpoint,
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%s\t%s\n", d.Name, d.State,
+					secs(d.Lag), secs(d.LagP99), sizeIEC(d.Retained), d.Applied.Transactions, d.Echo, conflicts, d.Unresolved, d.Restarts, d.Checkpoint,
 					firstLineOf(d.LastError))
 			}
 			if err := tw.Flush(); err != nil {
@@ -314,4 +321,18 @@ func firstLineOf(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// sizeIEC writes n bytes as "512 B", "3.2 MiB".
+func sizeIEC(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit && exp < 5; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

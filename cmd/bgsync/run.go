@@ -178,10 +178,13 @@ func (a *app) directionConfig(src, dst config.Side, brokers []string) pipeline.C
 			Rules:     a.cfg.ConflictRules(),
 			Logger:    a.log.With("direction", name),
 		},
-		Brokers:   brokers,
-		Topic:     a.cfg.TopicName(src),
-		BatchRows: a.cfg.Apply.BatchRows,
-		Logger:    a.log,
+		Brokers:           brokers,
+		Topic:             a.cfg.TopicName(src),
+		BatchRows:         a.cfg.Apply.BatchRows,
+		Schema:            a.cfg.Name,
+		Side:              string(src),
+		HeartbeatInterval: a.cfg.Lag.HeartbeatInterval.Std(),
+		Logger:            a.log,
 	}
 }
 
@@ -196,14 +199,20 @@ func (a *app) preflight(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		var ok bool
-		err = conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1)`, a.cfg.SlotName(src)).Scan(&ok)
+		var ok, beats bool
+		err = conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1),
+	EXISTS (SELECT 1 FROM pg_publication_tables WHERE pubname = $2 AND schemaname = $3 AND tablename = $4)`,
+			a.cfg.SlotName(src), a.cfg.PublicationName(), a.cfg.Name, capturepg.HeartbeatTable(a.cfg.Name).Name).Scan(&ok, &beats)
 		conn.Close(ctx)
 		if err != nil {
 			return fmt.Errorf("%s: read replication slots: %w", src, err)
 		}
 		if !ok {
 			return fmt.Errorf("%s: replication slot %s does not exist; run bgsync setup first", src, a.cfg.SlotName(src))
+		}
+		if !beats {
+			return fmt.Errorf("%s: publication %s does not include the heartbeat table %s; run bgsync setup again",
+				src, a.cfg.PublicationName(), capturepg.HeartbeatTable(a.cfg.Name))
 		}
 		tconn, err := a.connect(ctx, d[1])
 		if err != nil {

@@ -54,11 +54,11 @@ func (a *app) startHTTP(dirs []*pipeline.Direction) (stop func(), err error) {
 		Safe: func(kind string) bool {
 			return httpapi.Decide(context.Background(), opts, gate.Kind(kind), opts.Gate.Thresholds).Safe
 		},
-		LastSuccess: func() time.Time {
+		LastVerify: func() gate.Verify {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			v, _ := verifies.get(ctx)
-			return v.LastConsistent
+			return v
 		},
 	}); err != nil {
 		return nil, err

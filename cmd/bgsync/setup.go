@@ -26,6 +26,8 @@ key on every synced table, the target tables) and what conflict handling needs
 track_commit_timestamp = on; replication origin privileges; any configured
 timestamp_column), and reports every problem with how to fix it. Then it
 creates the publication and the logical replication slot on each source,
+the heartbeat table (in bgsync's schema, published with the tables; bgsync
+run updates it every lag.heartbeat_interval to measure lag end to end),
 bgsync's own schema (checkpoints, conflict log, tombstones) on each target, and
 a trigger on each target table that records the application's deletes as
 tombstones, so a delete and a write that race are ordered by time. It is
@@ -162,5 +164,6 @@ func (a *app) captureSetup(side config.Side) capturepg.SetupOptions {
 		Slot:        a.cfg.SlotName(side),
 		Publication: a.cfg.PublicationName(),
 		Tables:      a.cfg.Tables(),
+		Schema:      a.cfg.Name,
 	}
 }

@@ -34,6 +34,7 @@ type Config struct {
 	Log   Log   `yaml:"log"`
 	HTTP  HTTP  `yaml:"http"`
 	Gates Gates `yaml:"gates"`
+	Lag   Lag   `yaml:"lag"`
 
 	// meta records where values came from (file lines, env vars) so
 	// Validate can point at them. Nil for a Config built in Go.
@@ -161,6 +162,14 @@ type HTTP struct {
 	// Listen is the address of the metrics, health and gate endpoints.
 	// Default 127.0.0.1:9187 (loopback only).
 	Listen string `yaml:"listen"`
+}
+
+// Lag is the `lag` section: how lag is measured.
+type Lag struct {
+	// HeartbeatInterval is how often bgsync run writes a heartbeat row
+	// into each source's <name>.heartbeats table; lag is timed from the
+	// write to the target's commit of it. Default 1s; 100ms to 1m.
+	HeartbeatInterval Duration `yaml:"heartbeat_interval"`
 }
 
 // Gates is the `gates` section: the limits of the cutover and rollback

@@ -12,6 +12,10 @@ const (
 	DefaultLogFormat  = "json"
 	DefaultHTTPListen = "127.0.0.1:9187"
 
+	DefaultHeartbeatInterval = time.Second
+	MinHeartbeatInterval     = 100 * time.Millisecond
+	MaxHeartbeatInterval     = time.Minute
+
 	DefaultGateMaxLag       = 5 * time.Second
 	DefaultGateVerifyMaxAge = time.Hour
 	DefaultGateErrorWindow  = 5 * time.Minute
@@ -31,6 +35,7 @@ func (c *Config) ApplyDefaults() {
 	setDefault(&c.Log.Level, DefaultLogLevel)
 	setDefault(&c.Log.Format, DefaultLogFormat)
 	setDefault(&c.HTTP.Listen, DefaultHTTPListen)
+	setDefault(&c.Lag.HeartbeatInterval, Duration(DefaultHeartbeatInterval))
 	setDefault(&c.Gates.MaxLag, Duration(DefaultGateMaxLag))
 	setDefault(&c.Gates.VerifyMaxAge, Duration(DefaultGateVerifyMaxAge))
 	setDefault(&c.Gates.ErrorWindow, Duration(DefaultGateErrorWindow))

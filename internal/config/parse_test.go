@@ -65,6 +65,7 @@ http:
 		Log:       config.Log{Level: "warn", Format: "text"},
 		HTTP:      config.HTTP{Listen: ":9999"},
 		Gates:     config.Gates{MaxLag: config.Duration(5 * time.Second), VerifyMaxAge: config.Duration(time.Hour), ErrorWindow: config.Duration(5 * time.Minute)},
+		Lag:       config.Lag{HeartbeatInterval: config.Duration(time.Second)},
 	}
 
 	t.Run("decode", func(t *testing.T) {
@@ -140,6 +141,7 @@ tables: [{name: t}]
 		Log:        config.Log{Level: "info", Format: "json"},
 		HTTP:       config.HTTP{Listen: "127.0.0.1:9187"},
 		Gates:      config.Gates{MaxLag: config.Duration(5 * time.Second), VerifyMaxAge: config.Duration(time.Hour), ErrorWindow: config.Duration(5 * time.Minute)},
+		Lag:        config.Lag{HeartbeatInterval: config.Duration(time.Second)},
 	}
 	if diff := cmp.Diff(want, got, ignoreMeta); diff != "" {
 		t.Errorf("-want +got:\n%s", diff)

@@ -54,6 +54,9 @@ func (c *Config) Validate() error {
 			ps.add(g.key, "%s must not be negative", g.v)
 		}
 	}
+	if h := d.Lag.HeartbeatInterval.Std(); h < MinHeartbeatInterval || h > MaxHeartbeatInterval {
+		ps.add("lag.heartbeat_interval", "heartbeat_interval %s is out of range %s-%s", h, MinHeartbeatInterval, MaxHeartbeatInterval)
+	}
 	// File order; problems without a line (set by env vars) last.
 	sort.SliceStable(ps.list, func(i, j int) bool {
 		li, lj := ps.list[i].Line, ps.list[j].Line

@@ -29,19 +29,27 @@ type lastVerify struct {
 }
 
 type directionStatus struct {
-	Name           string          `json:"name"`
-	State          pipeline.State  `json:"state"`
-	Restarts       int             `json:"restarts"`
-	LastError      string          `json:"last_error"`
-	Checkpoint     string          `json:"checkpoint"`
-	LagSeconds     float64         `json:"lag_seconds"`
-	LagP50Seconds  float64         `json:"lag_p50_seconds"`
-	LagP99Seconds  float64         `json:"lag_p99_seconds"`
-	LastCommitTime *time.Time      `json:"last_commit_time"` // null before the first applied commit
-	Captured       capturedCounts  `json:"captured"`
-	Applied        appliedCounts   `json:"applied"`
-	EchoDropped    uint64          `json:"echo_dropped"` // transactions
-	Conflicts      []conflictCount `json:"conflicts"`
+	Name           string         `json:"name"`
+	State          pipeline.State `json:"state"`
+	Restarts       int            `json:"restarts"`
+	LastError      string         `json:"last_error"`
+	Checkpoint     string         `json:"checkpoint"`
+	LagSeconds     float64        `json:"lag_seconds"`
+	LagP50Seconds  float64        `json:"lag_p50_seconds"`
+	LagP99Seconds  float64        `json:"lag_p99_seconds"`
+	LastCommitTime *time.Time     `json:"last_commit_time"` // null before the first applied commit
+	// Heartbeats arrived, and when the newest of them was sent (null
+	// before the first).
+	Heartbeats        uint64     `json:"heartbeats"`
+	LastHeartbeat     *time.Time `json:"last_heartbeat"`
+	CaptureLagSeconds float64    `json:"capture_lag_seconds"`
+	// Source WAL the slot retains, and the slot's wal_status.
+	RetainedBytes int64           `json:"source_retained_bytes"`
+	SlotWALStatus string          `json:"slot_wal_status"`
+	Captured      capturedCounts  `json:"captured"`
+	Applied       appliedCounts   `json:"applied"`
+	EchoDropped   uint64          `json:"echo_dropped"` // transactions
+	Conflicts     []conflictCount `json:"conflicts"`
 	// UnresolvedConflicts waits for bgsync conflicts resolve.
 	UnresolvedConflicts int64 `json:"unresolved_conflicts"`
 }
@@ -113,6 +121,10 @@ func directionOf(s pipeline.Stats, scrub func(string) string) directionStatus {
 			Inserted: s.Inserted, Updated: s.Updated, Deleted: s.Deleted, Truncated: s.Truncated,
 			RowMissing: s.Missing,
 		},
+		Heartbeats:          s.Heartbeats,
+		CaptureLagSeconds:   s.CaptureLag.Seconds(),
+		RetainedBytes:       s.RetainedBytes,
+		SlotWALStatus:       s.SlotWALStatus,
 		EchoDropped:         s.EchoDropped,
 		Conflicts:           []conflictCount{},
 		UnresolvedConflicts: s.Unresolved,
@@ -120,6 +132,10 @@ func directionOf(s pipeline.Stats, scrub func(string) string) directionStatus {
 	if !s.LastCommit.IsZero() {
 		t := s.LastCommit.UTC()
 		d.LastCommitTime = &t
+	}
+	if !s.LastHeartbeat.IsZero() {
+		t := s.LastHeartbeat.UTC()
+		d.LastHeartbeat = &t
 	}
 	for k, n := range s.Conflicts {
 		d.Conflicts = append(d.Conflicts, conflictCount{Kind: k.Kind, Resolution: k.Resolution, Count: n})

@@ -47,6 +47,9 @@ func collectDirection(ch chan<- prometheus.Metric, s pipeline.Stats) {
 	}
 
 	gauge(descReplicationLag, s.Lag.Seconds())
+	gauge(descCaptureLag, s.CaptureLag.Seconds())
+	gauge(descRetainedBytes, float64(s.RetainedBytes))
+	counter(descHeartbeats, s.Heartbeats)
 	if !s.LastCommit.IsZero() {
 		gauge(descLastAppliedCommit, float64(s.LastCommit.UnixNano())/1e9)
 	}

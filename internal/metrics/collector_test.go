@@ -27,6 +27,7 @@ func fakeStats() []pipeline.Stats {
 			},
 			LastCommit: time.Unix(1700000000, 500_000_000),
 			Lag:        1500 * time.Millisecond,
+			CaptureLag: 250 * time.Millisecond, RetainedBytes: 1 << 20, Heartbeats: 42,
 		},
 		{Direction: "green-to-blue", State: pipeline.StateRetrying, LastError: "boom", Restarts: 7},
 	}
@@ -86,6 +87,9 @@ func TestRegisterExportsStats(t *testing.T) {
 		"bgsync_build_info{goversion=" + runtime.Version() + ",version=v1.2.3}": 1,
 
 		"bgsync_replication_lag_seconds{direction=blue-to-green}":                                    1.5,
+		"bgsync_capture_lag_seconds{direction=blue-to-green}":                                        0.25,
+		"bgsync_source_retained_bytes{direction=blue-to-green}":                                      1 << 20,
+		"bgsync_heartbeats_total{direction=blue-to-green}":                                           42,
 		"bgsync_last_applied_commit_timestamp_seconds{direction=blue-to-green}":                      1700000000.5,
 		"bgsync_direction_up{direction=blue-to-green}":                                               1,
 		"bgsync_direction_restarts_total{direction=blue-to-green}":                                   2,
@@ -107,6 +111,9 @@ func TestRegisterExportsStats(t *testing.T) {
 		// Not running, nothing applied: no last-commit timestamp, no
 		// conflict series.
 		"bgsync_replication_lag_seconds{direction=green-to-blue}":                     0,
+		"bgsync_capture_lag_seconds{direction=green-to-blue}":                         0,
+		"bgsync_source_retained_bytes{direction=green-to-blue}":                       0,
+		"bgsync_heartbeats_total{direction=green-to-blue}":                            0,
 		"bgsync_direction_up{direction=green-to-blue}":                                0,
 		"bgsync_direction_restarts_total{direction=green-to-blue}":                    7,
 		"bgsync_apply_retries_total{direction=green-to-blue}":                         0,

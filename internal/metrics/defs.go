@@ -7,7 +7,17 @@ import "github.com/prometheus/client_golang/prometheus"
 // instrumented histograms as their Opts) so the names stay in one place.
 var (
 	descReplicationLag = newDesc("bgsync_replication_lag_seconds",
-		"Age of the last applied source commit when it was applied (by the bgsync host's clock); 0 once everything read from the source is applied.",
+		"Heartbeat lag: age of the oldest heartbeat written into the source and not yet committed on the target, "+
+			"or the last heartbeat's write-to-commit time when none is in flight (one clock: the bgsync host's).",
+		"direction")
+	descCaptureLag = newDesc("bgsync_capture_lag_seconds",
+		"Source commit to capture of the last transaction read (source host's clock against the bgsync host's).",
+		"direction")
+	descRetainedBytes = newDesc("bgsync_source_retained_bytes",
+		"WAL the source keeps on disk for the direction's replication slot (current WAL position minus the slot's restart_lsn).",
+		"direction")
+	descHeartbeats = newDesc("bgsync_heartbeats_total",
+		"Heartbeats that arrived on the target.",
 		"direction")
 	descLastAppliedCommit = newDesc("bgsync_last_applied_commit_timestamp_seconds",
 		"Source commit time of the last applied transaction, as a Unix timestamp. Absent until a transaction has been applied.",
@@ -58,6 +68,9 @@ var (
 		"gate")
 	descVerifyLastSuccess = newDesc("bgsync_verify_last_success_timestamp_seconds",
 		"When the last bgsync verify that found blue and green consistent finished, as a Unix timestamp. Absent until one has.")
+	descVerifyRows = newDesc("bgsync_verify_rows",
+		"Rows of each table in the newest bgsync verify run, by class: matched, missing_on_green, missing_on_blue, different, in_flight.",
+		"table", "class")
 	descBuildInfo = newDesc("bgsync_build_info",
 		"The running bgsync build; always 1.",
 		"version", "goversion")
@@ -65,7 +78,7 @@ var (
 
 // snapshotDescs lists every descriptor the snapshot collector may emit.
 var snapshotDescs = []*prometheus.Desc{
-	descReplicationLag, descLastAppliedCommit,
+	descReplicationLag, descLastAppliedCommit, descCaptureLag, descRetainedBytes, descHeartbeats,
 	descTxnsCaptured, descRowsCaptured, descTxnsApplied,
 	descEventsApplied, descEventsSkipped, descConflicts,
 	descDirectionUp, descDirectionRestarts, descApplyRetries, descUnresolved,

@@ -30,7 +30,13 @@ type Config struct {
 	BatchRows int
 	// MaxBackoff caps the wait between restarts (default 30s).
 	MaxBackoff time.Duration
-	Logger     *slog.Logger
+	// Schema is bgsync's schema on the source and Side the source's side
+	// ("blue" or "green"): with both set, a heartbeat is written into
+	// Schema.heartbeats every HeartbeatInterval (default 1s) and timed on
+	// arrival, and Apply.Heartbeats is set to that table.
+	Schema, Side      string
+	HeartbeatInterval time.Duration
+	Logger            *slog.Logger
 }
 
 // Direction is one supervised sync direction.
@@ -38,6 +44,7 @@ type Direction struct {
 	cfg       Config
 	log       *slog.Logger
 	stats     statsBox
+	lag       *lagTracker
 	drain     chan struct{}
 	drainOnce sync.Once
 }
@@ -67,16 +74,35 @@ func New(cfg Config) *Direction {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	d := &Direction{cfg: cfg, log: cfg.Logger.With("direction", cfg.Name), drain: make(chan struct{})}
+	if cfg.HeartbeatInterval <= 0 {
+		cfg.HeartbeatInterval = time.Second
+	}
+	if cfg.beats() {
+		cfg.Apply.Heartbeats = capturepg.HeartbeatTable(cfg.Schema)
+	}
+	d := &Direction{cfg: cfg, log: cfg.Logger.With("direction", cfg.Name), drain: make(chan struct{}),
+		lag: newLagTracker(cfg.HeartbeatInterval, time.Now())}
 	d.stats.s = Stats{Direction: cfg.Name, State: StateStarting}
 	return d
 }
 
+func (c *Config) beats() bool { return c.Schema != "" && c.Side != "" }
+
 // Stats returns a snapshot.
-func (d *Direction) Stats() Stats { return d.stats.get() }
+func (d *Direction) Stats() Stats {
+	s := d.stats.get()
+	f := d.lag.figures(time.Now())
+	s.Lag, s.LagP50, s.LagP99, s.Heartbeats, s.LastHeartbeat = f.lag, f.p50, f.p99, f.arrived, f.lastArrival
+	return s
+}
 
 // Run supervises the direction until ctx is cancelled; it returns nil then.
 func (d *Direction) Run(ctx context.Context) error {
+	if d.cfg.beats() {
+		beatCtx, stop := context.WithCancel(ctx)
+		defer stop()
+		go d.heartbeat(beatCtx)
+	}
 	backoff := 250 * time.Millisecond
 	for {
 		started := time.Now()
@@ -273,17 +299,27 @@ func (d *Direction) produce(ctx context.Context, prod *transport.Producer, in <-
 		}
 		last = batch[len(batch)-1].Position
 		var ops [4]uint64
+		userTxns, userRows := 0, 0 // heartbeats are not counted
+		hb := d.cfg.Apply.Heartbeats
 		for _, t := range batch {
+			n := 0
 			for i := range t.Changes {
+				if t.Changes[i].Table == hb {
+					continue
+				}
+				n++
 				if k := opIndex(t.Changes[i].Op); k >= 0 {
 					ops[k]++
 				}
 			}
+			if n > 0 {
+				userTxns++
+				userRows += n
+			}
 		}
 		d.stats.update(func(s *Stats) {
-			d.stats.produced = max(d.stats.produced, uint64(last))
-			s.Captured += uint64(len(batch))
-			s.CapturedRows += uint64(rows)
+			s.Captured += uint64(userTxns)
+			s.CapturedRows += uint64(userRows)
 			for k, n := range ops {
 				s.CapturedOps[k] += n
 			}
@@ -365,16 +401,18 @@ func (d *Direction) apply(ctx context.Context, app *applypg.Applier, capt *captu
 			return err
 		}
 		capt.Ack(res.Position)
-		echo := capt.Stats().EchoTxns
-		now := time.Now()
-		if res.Applied > 0 {
-			d.stats.addLag(now.Sub(res.LastCommitTime))
-		}
+		d.lag.applied(res.Heartbeats, time.Now())
+		cs := capt.Stats()
+		// Transactions that carried only heartbeats are not counted as
+		// applied; their target transaction writes no published row, so
+		// it is not echoed either.
+		user := res.Applied - res.HeartbeatTxns
 		d.stats.update(func(s *Stats) {
-			s.AppliedTxns += uint64(res.Applied)
-			if res.Applied > 0 {
+			s.AppliedTxns += uint64(user)
+			if user > 0 {
 				s.TargetTxns++
 			}
+			s.CaptureLag = cs.CaptureLag
 			s.SkippedTxns += uint64(res.Skipped)
 			s.Inserted += uint64(res.Inserted)
 			s.Updated += uint64(res.Updated)
@@ -382,7 +420,7 @@ func (d *Direction) apply(ctx context.Context, app *applypg.Applier, capt *captu
 			s.Truncated += uint64(res.Truncated)
 			s.Missing += uint64(res.Missing)
 			s.ApplyRetries += uint64(res.Retries)
-			if res.Applied > 0 {
+			if user > 0 {
 				s.ApplyDuration.Observe(took)
 			}
 			for l, n := range res.Conflicts {
@@ -395,8 +433,7 @@ func (d *Direction) apply(ctx context.Context, app *applypg.Applier, capt *captu
 				}
 			}
 			s.Checkpoint = res.Position.String()
-			s.EchoDropped = d.stats.echoBase + echo
-			d.stats.applied = max(d.stats.applied, uint64(res.Position))
+			s.EchoDropped = d.stats.echoBase + cs.EchoTxns
 			if res.Applied > 0 {
 				s.LastCommit = res.LastCommitTime
 			}

@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"sort"
 	"sync"
 	"time"
 )
@@ -54,11 +53,25 @@ type Stats struct {
 	Conflicts map[ConflictKey]uint64
 	// Unresolved is the number of this direction's conflicts on the target
 	// still waiting for bgsync conflicts resolve.
-	Unresolved     int64
-	Checkpoint     string
-	LastCommit     time.Time     // source commit time of the last applied txn
-	Lag            time.Duration // now - LastCommit at the last apply (same clock as the source host in tests)
-	LagP50, LagP99 time.Duration
+	Unresolved int64
+	Checkpoint string
+	LastCommit time.Time // source commit time of the last applied txn
+	// Lag is the heartbeat lag: the age of the oldest heartbeat written
+	// into the source and not yet applied on the target, or the latency of
+	// the last one when none is in flight (see lagTracker). LagP50 and
+	// LagP99 are over the latencies of recent heartbeats.
+	Lag, LagP50, LagP99 time.Duration
+	// Heartbeats counts the heartbeats that arrived; LastHeartbeat is
+	// when the newest of them was sent (this host's clock).
+	Heartbeats    uint64
+	LastHeartbeat time.Time
+	// CaptureLag is source commit to capture of the last transaction read
+	// (compares the source host's clock with this one's).
+	CaptureLag time.Duration
+	// RetainedBytes is the WAL the source keeps for the slot; SlotWALStatus
+	// is pg_replication_slots.wal_status. Read every few heartbeats.
+	RetainedBytes int64
+	SlotWALStatus string
 }
 
 // ConflictKey labels a conflict count.
@@ -70,34 +83,14 @@ func (s Stats) Rows() uint64 { return s.Inserted + s.Updated + s.Deleted }
 type statsBox struct {
 	mu sync.Mutex
 	s  Stats
-	// produced and applied are the highest source positions written to
-	// Kafka and applied: when applied has caught up, nothing read is in
-	// flight and the lag is reported as 0 rather than as the last value.
-	produced, applied uint64
 	// echoBase sums the echo drops of finished runs; the running capture
 	// adds its own.
 	echoBase uint64
-	lags     []time.Duration // recent per-transaction lags, ring
-	next     int
 }
-
-const lagWindow = 4096
 
 func (b *statsBox) update(f func(*Stats)) {
 	b.mu.Lock()
 	f(&b.s)
-	b.mu.Unlock()
-}
-
-func (b *statsBox) addLag(d time.Duration) {
-	b.mu.Lock()
-	if len(b.lags) < lagWindow {
-		b.lags = append(b.lags, d)
-	} else {
-		b.lags[b.next] = d
-		b.next = (b.next + 1) % lagWindow
-	}
-	b.s.Lag = d
 	b.mu.Unlock()
 }
 
@@ -110,15 +103,6 @@ func (b *statsBox) get() Stats {
 		for k, v := range b.s.Conflicts {
 			s.Conflicts[k] = v
 		}
-	}
-	if b.applied >= b.produced {
-		s.Lag = 0
-	}
-	if n := len(b.lags); n > 0 {
-		l := append([]time.Duration(nil), b.lags...)
-		sort.Slice(l, func(i, j int) bool { return l[i] < l[j] })
-		s.LagP50 = l[n*50/100]
-		s.LagP99 = l[min(n-1, n*99/100)]
 	}
 	return s
 }
