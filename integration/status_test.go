@@ -3,6 +3,7 @@ package integration
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"regexp"
 	"time"
@@ -10,33 +11,68 @@ import (
 
 var httpAddrRE = regexp.MustCompile(`"msg":"http server listening","addr":"([^"]+)"`)
 
-// unresolvedConflicts reads the running process's /v1/status and returns
-// the sum of unresolved_conflicts over its directions.
-func (p *proc) unresolvedConflicts() (int64, error) {
+// httpGet fetches path from the running process's HTTP server.
+func (p *proc) httpGet(path string) ([]byte, error) {
 	m := httpAddrRE.FindStringSubmatch(p.output())
 	if m == nil {
-		return 0, fmt.Errorf("%s logged no http server address", p.label)
+		return nil, fmt.Errorf("%s logged no http server address", p.label)
 	}
 	c := http.Client{Timeout: 5 * time.Second}
-	resp, err := c.Get("http://" + m[1] + "/v1/status")
+	resp, err := c.Get("http://" + m[1] + path)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return 0, fmt.Errorf("GET /v1/status: %s", resp.Status)
+		return nil, fmt.Errorf("GET %s: %s", path, resp.Status)
+	}
+	return io.ReadAll(resp.Body)
+}
+
+// dirStatus is one direction of /v1/status, as far as the tests read it.
+type dirStatus struct {
+	Name          string     `json:"name"`
+	State         string     `json:"state"`
+	Unresolved    *int64     `json:"unresolved_conflicts"`
+	Lag           float64    `json:"lag_seconds"`
+	LagP99        float64    `json:"lag_p99_seconds"`
+	Heartbeats    uint64     `json:"heartbeats"`
+	LastHeartbeat *time.Time `json:"last_heartbeat"`
+	Retained      int64      `json:"source_retained_bytes"`
+	WALStatus     string     `json:"slot_wal_status"`
+	Applied       struct {
+		Transactions uint64 `json:"transactions"`
+	} `json:"applied"`
+}
+
+// status reads /v1/status's directions by name.
+func (p *proc) status() (map[string]dirStatus, error) {
+	b, err := p.httpGet("/v1/status")
+	if err != nil {
+		return nil, err
 	}
 	var body struct {
-		Directions []struct {
-			Name       string `json:"name"`
-			Unresolved *int64 `json:"unresolved_conflicts"`
-		} `json:"directions"`
+		Directions []dirStatus `json:"directions"`
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+	if err := json.Unmarshal(b, &body); err != nil {
+		return nil, err
+	}
+	out := map[string]dirStatus{}
+	for _, d := range body.Directions {
+		out[d.Name] = d
+	}
+	return out, nil
+}
+
+// unresolvedConflicts reads the running process's /v1/status and returns
+// the sum of unresolved_conflicts over its directions.
+func (p *proc) unresolvedConflicts() (int64, error) {
+	dirs, err := p.status()
+	if err != nil {
 		return 0, err
 	}
 	var n int64
-	for _, d := range body.Directions {
+	for _, d := range dirs {
 		if d.Unresolved == nil {
 			return 0, fmt.Errorf("/v1/status: direction %s has no unresolved_conflicts", d.Name)
 		}
