@@ -139,6 +139,16 @@ func TestGatesFlip(t *testing.T) {
 		code, v, _ := gateVerdict(t, cfg, "cutover")
 		return code == 1 && strings.Contains(reasons(v), "divergent rows in public.g1")
 	})
+	metrics, err := run.httpGet("/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []string{`bgsync_verify_rows{class="missing_on_blue",table="public.g1"} 1`,
+		`bgsync_verify_rows{class="missing_on_green",table="public.g1"} 0`, `bgsync_verify_rows{class="different",table="public.g1"} 0`} {
+		if !strings.Contains(string(metrics), m+"\n") {
+			t.Errorf("/metrics after the divergent verify has no %q", m)
+		}
+	}
 	hiddenWrite(t, green, db.Name, `DELETE FROM g1 WHERE id = 1000`)
 
 	// 5. An unresolved conflict (manual policy): FAIL naming it, until
@@ -254,6 +264,9 @@ func checkDeployFiles(t *testing.T, listen string) {
 			t.Errorf("%s does not parse: %v", f, err)
 			continue
 		}
+		if strings.HasSuffix(f, ".json") {
+			checkPanelsApart(t, filepath.Base(f), data)
+		}
 		names := metricName.FindAllString(string(data), -1)
 		for _, n := range names {
 			if base, ok := strings.CutSuffix(n, "_bucket"); ok && exported[base] {
@@ -265,6 +278,29 @@ func checkDeployFiles(t *testing.T, listen string) {
 		}
 		if len(names) == 0 && !strings.Contains(string(data), "/v1/") {
 			t.Errorf("%s uses neither a bgsync metric nor a bgsync endpoint", filepath.Base(f))
+		}
+	}
+}
+
+// checkPanelsApart: no two panels of a Grafana dashboard cover the same
+// grid cell (Grafana would push one down, away from where it was placed).
+func checkPanelsApart(t *testing.T, name string, data []byte) {
+	t.Helper()
+	var d struct {
+		Panels []struct {
+			Title   string
+			GridPos struct{ X, Y, W, H int } `json:"gridPos"`
+		} `json:"panels"`
+	}
+	if err := json.Unmarshal(data, &d); err != nil || len(d.Panels) == 0 {
+		return // not a dashboard
+	}
+	for i, a := range d.Panels {
+		for _, b := range d.Panels[i+1:] {
+			p, q := a.GridPos, b.GridPos
+			if p.X < q.X+q.W && q.X < p.X+p.W && p.Y < q.Y+q.H && q.Y < p.Y+p.H {
+				t.Errorf("%s: panels %q and %q overlap", name, a.Title, b.Title)
+			}
 		}
 	}
 }
