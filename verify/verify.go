@@ -60,8 +60,9 @@ func (o *Options) defaults() {
 // Progress is a snapshot of a running verify.
 type Progress struct {
 	Table              string
-	ChunksDone, Chunks int // of this table; Chunks is 0 until the table is cut
-	Rows               int64
+	ChunksDone, Chunks int   // of this table; Chunks is 0 until the table is cut
+	TableRows          int64 // rows of this table read so far, both sides
+	Rows               int64 // rows of every table read so far, both sides
 	Elapsed            time.Duration
 }
 
@@ -110,7 +111,8 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 				tk.t.merge(out)
 				tk.t.done++
 				rows += int64(out.blueRows + out.greenRows)
-				pr := Progress{Table: tk.t.res.Name, ChunksDone: tk.t.done, Chunks: tk.t.chunks, Rows: rows, Elapsed: time.Since(start)}
+				pr := Progress{Table: tk.t.res.Name, ChunksDone: tk.t.done, Chunks: tk.t.chunks,
+					TableRows: tk.t.res.BlueRows + tk.t.res.GreenRows, Rows: rows, Elapsed: time.Since(start)}
 				mu.Unlock()
 				if opts.Progress != nil {
 					opts.Progress(pr)

@@ -46,6 +46,9 @@ confirmed those positions (up to three times): equal then means "in flight",
 still different means divergent. With --no-wait (or when the sync does not
 catch up within --settle-timeout) the differences are reported as found.
 
+Progress goes to stderr: on a terminal a bar per table (chunks, rows, ETA),
+redrawn in place; otherwise a plain line every --progress.
+
 Each run is recorded in the verify_runs table of bgsync's schema on each side
 bgsync applies to (time, status, per-table counts), for the gates.
 
@@ -69,7 +72,8 @@ that could not be told from lag).`,
 	fl.IntVar(&f.parallel, "parallel", 4, "chunks compared at once")
 	fl.DurationVar(&f.settleTimeout, "settle-timeout", time.Minute, "longest wait for the sync before re-reading differing rows")
 	fl.BoolVar(&f.noWait, "no-wait", false, "do not wait for the sync: report differences as found")
-	fl.DurationVar(&f.progressEvery, "progress", 5*time.Second, "interval of progress lines on stderr (0: none)")
+	fl.DurationVar(&f.progressEvery, "progress", 5*time.Second,
+		"interval of progress lines on stderr when it is not a terminal (a terminal gets a bar per table); 0: none")
 	return cmd
 }
 
@@ -95,22 +99,19 @@ func (a *app) verify(ctx context.Context, out, errOut io.Writer, f *verifyFlags)
 			opts.Slots[string(d[0])] = a.cfg.SlotName(d[0])
 		}
 	}
-	if f.progressEvery > 0 {
-		var last time.Time
-		opts.Progress = func(p verify.Progress) {
-			if time.Since(last) < f.progressEvery {
-				return
-			}
-			last = time.Now()
-			of := "?"
-			if p.Chunks > 0 {
-				of = fmt.Sprint(p.Chunks)
-			}
-			fmt.Fprintf(errOut, "verify: %s chunk %d/%s; %d rows read on both sides in %s (%.0f rows/s)\n",
-				p.Table, p.ChunksDone, of, p.Rows, p.Elapsed.Round(time.Second), float64(p.Rows)/p.Elapsed.Seconds())
-		}
+	var bars *progressBars
+	switch {
+	case f.progressEvery <= 0:
+	case isTerminal(errOut):
+		bars = newProgressBars(errOut)
+		opts.Progress = bars.update
+	default:
+		opts.Progress = progressLines(errOut, f.progressEvery)
 	}
 	rep, err := verify.Run(ctx, opts)
+	if bars != nil {
+		bars.finish()
+	}
 	if err != nil {
 		return withCode(exitNoMeasure, fmt.Errorf("verify: %s", scrubAll(err.Error())))
 	}
