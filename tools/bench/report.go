@@ -81,9 +81,10 @@ func (r *report) print(w io.Writer) {
 		cpu[2] = fmt.Sprintf("%.1f", bg.inserts.procCPU+bg.updates.procCPU)
 	}
 	rows = append(rows, cpu)
-	own := []string{"lag p50 / p99 ms, bgsync's progress line (" + live + ")", "", "", "", ""}
+	own := []string{"heartbeat lag p50 / p99 ms, bgsync's own (" + live + ")", "", "", "", "p99 < 100 ms"}
 	if bg.progress != nil {
 		own[2] = fmt.Sprintf("%d / %d", bg.progress.LagP50Ms, bg.progress.LagP99Ms)
+		own[4] += verdict(bg.progress.LagP99Ms < 100)
 	}
 	rows = append(rows, own)
 	probe := []string{"lag p50 / p99 ms, independent probe (" + live + ")", lagCell(nat.live), lagCell(bg.live), "", ""}

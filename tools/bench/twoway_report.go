@@ -51,7 +51,7 @@ func (r *report) twowayRows(oneway *engineResult) [][]string {
 		if p := s.own[i]; p != nil {
 			own = fmt.Sprintf("%d / %d", p.LagP50Ms, p.LagP99Ms)
 		}
-		rows = append(rows, []string{fmt.Sprintf("%s lag p50 / p99 ms in the storm: probe; bgsync's own", dir), noNative,
+		rows = append(rows, []string{fmt.Sprintf("%s lag p50 / p99 ms in the storm: probe; bgsync's heartbeats", dir), noNative,
 			lagCell(s.probe[i]) + "; " + own, "", ""})
 	}
 	rows = append(rows, []string{"storm keys different once drained", noNative, fmt.Sprint(s.differ), "", "0" + verdict(s.differ == 0)})
