@@ -20,7 +20,7 @@ var (
 		"Heartbeats that arrived on the target.",
 		"direction")
 	descLastAppliedCommit = newDesc("bgsync_last_applied_commit_timestamp_seconds",
-		"Source commit time of the last applied transaction, as a Unix timestamp. Absent until a transaction has been applied.",
+		"Source commit time of the last applied transaction, heartbeats included (so it advances while the application is idle), as a Unix timestamp. Absent until one has been applied.",
 		"direction")
 	descTxnsCaptured = newDesc("bgsync_transactions_captured_total",
 		"Source transactions captured and written to Kafka.",

@@ -100,8 +100,9 @@ func (d *Direction) Stats() Stats {
 func (d *Direction) Run(ctx context.Context) error {
 	if d.cfg.beats() {
 		beatCtx, stop := context.WithCancel(ctx)
-		defer stop()
-		go d.heartbeat(beatCtx)
+		done := make(chan struct{})
+		go func() { defer close(done); d.heartbeat(beatCtx) }()
+		defer func() { stop(); <-done }()
 	}
 	backoff := 250 * time.Millisecond
 	for {
