@@ -184,8 +184,9 @@ func TableKey(ctx context.Context, conn *pgx.Conn, t change.Table) ([]string, er
 	return tt.key, nil
 }
 
-// ownTables are the tables bgsync creates in its schema.
-var ownTables = []string{"checkpoints", "conflicts", "tombstones", "column_writes", "verify_runs"}
+// ownTables are the tables bgsync creates in its schema: these, and the
+// heartbeat table setup creates on each source (capture/postgres).
+var ownTables = []string{"checkpoints", "conflicts", "tombstones", "column_writes", "verify_runs", "heartbeats"}
 
 // DropSchema removes bgsync's schema and its tables. It refuses, naming
 // them, when the schema holds anything bgsync did not create, so a schema
