@@ -52,7 +52,19 @@ type Direction struct {
 // Drain asks Run to stop reading the source, apply everything already read,
 // move the slot to the applied position and return. Cancelling Run's ctx
 // still stops it at once.
-func (d *Direction) Drain() { d.drainOnce.Do(func() { close(d.drain) }) }
+//
+// From the call on, the direction's state is draining (not ready), until
+// Run returns and it is stopped.
+func (d *Direction) Drain() {
+	d.drainOnce.Do(func() {
+		d.stats.update(func(s *Stats) {
+			if s.State != StateStopped {
+				s.State = StateDraining
+			}
+		})
+		close(d.drain)
+	})
+}
 
 func (d *Direction) draining() bool {
 	select {
@@ -234,7 +246,12 @@ func (d *Direction) runOnce(ctx context.Context) error {
 		}
 		return err
 	}))
-	d.stats.update(func(s *Stats) { s.State, s.LastError = StateRunning, "" })
+	d.stats.update(func(s *Stats) {
+		if !d.draining() {
+			s.State = StateRunning
+		}
+		s.LastError = ""
+	})
 	d.log.Info("direction running", "checkpoint", app.Checkpoint().String(), "topic", d.cfg.Topic)
 	err = g.Wait()
 	d.stats.update(func(s *Stats) {

@@ -65,7 +65,9 @@ func (d *Direction) heartbeat(ctx context.Context) {
 func (d *Direction) beat(ctx context.Context, mon *capturepg.Monitor, slot bool) error {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	seq := d.lag.send(time.Now())
+	var running bool
+	d.stats.update(func(s *Stats) { running = s.State == StateRunning })
+	seq := d.lag.send(time.Now(), running)
 	err := mon.Beat(ctx, seq)
 	d.lag.sent(seq, time.Now(), err == nil)
 	if err != nil || !slot {

@@ -40,6 +40,10 @@ func newLagTracker(interval time.Duration, now time.Time) *lagTracker {
 type sentBeat struct {
 	seq int64
 	at  time.Time
+	// sample: sent while the direction was running, so its latency goes
+	// into the percentiles (beats sent while it starts or retries measure
+	// the outage, which the lag itself shows).
+	sample bool
 }
 
 // lagSamples is how many recent beats the percentiles cover (five minutes
@@ -57,13 +61,14 @@ const staleAfter = 3
 // send registers a beat about to be written and returns its sequence number:
 // the send time in nanoseconds, made strictly increasing. A later process
 // starts above it, so a beat replayed from an earlier run is never matched.
-func (l *lagTracker) send(now time.Time) int64 {
+// running says whether the direction is running (see sentBeat.sample).
+func (l *lagTracker) send(now time.Time, running bool) int64 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	seq := max(now.UnixNano(), l.lastSeq+1)
 	l.lastSeq = seq
 	if len(l.pending) < maxPending { // past it the oldest beats already tell the lag
-		l.pending = append(l.pending, sentBeat{seq: seq, at: now})
+		l.pending = append(l.pending, sentBeat{seq: seq, at: now, sample: running})
 	}
 	return seq
 }
@@ -99,10 +104,13 @@ func (l *lagTracker) applied(seqs []int64, now time.Time) {
 		if i == len(l.pending) || l.pending[i].seq != seq {
 			continue // an earlier process's beat, replayed
 		}
-		d := now.Sub(l.pending[i].at)
-		l.arrivedSent, l.lastLatency = l.pending[i].at, d
+		d, b := now.Sub(l.pending[i].at), l.pending[i]
+		l.arrivedSent, l.lastLatency = b.at, d
 		l.pending = append(l.pending[:0], l.pending[i+1:]...)
 		l.arrived++
+		if !b.sample {
+			continue
+		}
 		if len(l.samples) < lagSamples {
 			l.samples = append(l.samples, d)
 		} else {

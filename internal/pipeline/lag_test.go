@@ -12,7 +12,7 @@ func at(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) 
 func TestLagIdleIsLastLatency(t *testing.T) {
 	l := newLagTracker(time.Second, t0)
 	for i := 0; i < 10; i++ {
-		seq := l.send(at(i * 1000))
+		seq := l.send(at(i * 1000), true)
 		l.sent(seq, at(i*1000+2), true)
 		l.applied([]int64{seq}, at(i*1000+15))
 	}
@@ -27,7 +27,7 @@ func TestLagIdleIsLastLatency(t *testing.T) {
 		t.Errorf("last arrival %v", f.lastArrival)
 	}
 	// A new beat just sent: its age is below the last latency.
-	seq := l.send(at(10000))
+	seq := l.send(at(10000), true)
 	l.sent(seq, at(10002), true)
 	if f := l.figures(at(10005)); f.lag != 15*time.Millisecond {
 		t.Errorf("beat in flight 5ms: lag %v, want 15ms", f.lag)
@@ -36,12 +36,12 @@ func TestLagIdleIsLastLatency(t *testing.T) {
 
 func TestLagGrowsWhileStuck(t *testing.T) {
 	l := newLagTracker(time.Second, t0)
-	seq := l.send(at(0))
+	seq := l.send(at(0), true)
 	l.sent(seq, at(1), true)
 	l.applied([]int64{seq}, at(10))
 	var stuck []int64
 	for i := 1; i <= 5; i++ {
-		s := l.send(at(i * 1000))
+		s := l.send(at(i * 1000), true)
 		l.sent(s, at(i*1000+1), true)
 		stuck = append(stuck, s)
 	}
@@ -61,11 +61,11 @@ func TestLagGrowsWhileStuck(t *testing.T) {
 
 func TestLagWriterFailing(t *testing.T) {
 	l := newLagTracker(time.Second, t0)
-	seq := l.send(at(0))
+	seq := l.send(at(0), true)
 	l.sent(seq, at(1), true)
 	l.applied([]int64{seq}, at(10))
 	for i := 1; i <= 5; i++ { // the source refuses every write
-		s := l.send(at(i * 1000))
+		s := l.send(at(i * 1000), true)
 		l.sent(s, at(i*1000+1), false)
 	}
 	if len(l.pending) != 0 {
@@ -86,9 +86,9 @@ func TestLagWriterFailing(t *testing.T) {
 
 func TestLagLostAndReplayedBeats(t *testing.T) {
 	l := newLagTracker(time.Second, t0)
-	a := l.send(at(0))
+	a := l.send(at(0), true)
 	l.sent(a, at(1), true) // committed, but its change never arrives
-	b := l.send(at(1000))
+	b := l.send(at(1000), true)
 	l.sent(b, at(1001), true)
 	l.applied([]int64{b - 1_000_000_000_000, b}, at(1020)) // an earlier process's beat, then b
 	f := l.figures(at(1500))
@@ -99,15 +99,29 @@ func TestLagLostAndReplayedBeats(t *testing.T) {
 
 func TestLagSeqIncreases(t *testing.T) {
 	l := newLagTracker(time.Second, t0)
-	a, b := l.send(at(0)), l.send(at(0))
+	a, b := l.send(at(0), true), l.send(at(0), true)
 	if b <= a {
 		t.Fatalf("seq %d then %d", a, b)
 	}
 	for i := 0; i < lagSamples+10; i++ {
-		s := l.send(at(i))
+		s := l.send(at(i), true)
 		l.applied([]int64{s}, at(i+1))
 	}
 	if len(l.samples) != lagSamples {
 		t.Errorf("samples %d, want the window %d", len(l.samples), lagSamples)
+	}
+}
+
+func TestLagSamplesOnlyWhileRunning(t *testing.T) {
+	l := newLagTracker(time.Second, t0)
+	start := l.send(at(0), false) // sent while the direction was starting
+	l.sent(start, at(1), true)
+	l.applied([]int64{start}, at(1500))
+	seq := l.send(at(2000), true)
+	l.sent(seq, at(2001), true)
+	l.applied([]int64{seq}, at(2010))
+	f := l.figures(at(2100))
+	if f.p99 != 10*time.Millisecond || f.arrived != 2 {
+		t.Errorf("p99 %v arrived %d; want the running beat's 10ms only, both counted", f.p99, f.arrived)
 	}
 }

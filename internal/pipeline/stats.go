@@ -12,6 +12,8 @@ const (
 	StateStarting State = "starting"
 	StateRunning  State = "running"
 	StateRetrying State = "retrying"
+	// StateDraining: asked to stop, applying what was already read.
+	StateDraining State = "draining"
 	StateStopped  State = "stopped"
 )
 
