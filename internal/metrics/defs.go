@@ -43,7 +43,7 @@ var (
 		"Conflicts detected by the applier, by kind and resolution.",
 		"direction", "kind", "resolution")
 	descDirectionUp = newDesc("bgsync_direction_up",
-		"1 while the direction is running; 0 while it is starting, retrying after an error, or stopped.",
+		"1 while the direction is running; 0 while it is starting, retrying after an error, draining for shutdown, or stopped.",
 		"direction")
 	descDirectionRestarts = newDesc("bgsync_direction_restarts_total",
 		"Restarts of the direction after an error.",

@@ -12,7 +12,7 @@ func at(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) 
 func TestLagIdleIsLastLatency(t *testing.T) {
 	l := newLagTracker(time.Second, t0)
 	for i := 0; i < 10; i++ {
-		seq := l.send(at(i * 1000), true)
+		seq := l.send(at(i*1000), true)
 		l.sent(seq, at(i*1000+2), true)
 		l.applied([]int64{seq}, at(i*1000+15))
 	}
@@ -41,7 +41,7 @@ func TestLagGrowsWhileStuck(t *testing.T) {
 	l.applied([]int64{seq}, at(10))
 	var stuck []int64
 	for i := 1; i <= 5; i++ {
-		s := l.send(at(i * 1000), true)
+		s := l.send(at(i*1000), true)
 		l.sent(s, at(i*1000+1), true)
 		stuck = append(stuck, s)
 	}
@@ -65,7 +65,7 @@ func TestLagWriterFailing(t *testing.T) {
 	l.sent(seq, at(1), true)
 	l.applied([]int64{seq}, at(10))
 	for i := 1; i <= 5; i++ { // the source refuses every write
-		s := l.send(at(i * 1000), true)
+		s := l.send(at(i*1000), true)
 		l.sent(s, at(i*1000+1), false)
 	}
 	if len(l.pending) != 0 {
