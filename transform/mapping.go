@@ -1,0 +1,165 @@
+package transform
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/bgsync/bgsync/change"
+	"github.com/expr-lang/expr/vm"
+)
+
+// RowError is a row a Mapping could not map: the expression failed on its
+// data or returned a value the target column cannot take.
+type RowError struct {
+	Source, Target change.Table
+	Column         string // target column
+	Expr           string // the expression, "" for a copy
+	Err            error
+}
+
+func (e *RowError) Error() string {
+	if e.Expr == "" {
+		return fmt.Sprintf("transform %s → %s: column %s: %v", e.Source, e.Target, e.Column, e.Err)
+	}
+	return fmt.Sprintf("transform %s → %s: column %s = %s: %v", e.Source, e.Target, e.Column, e.Expr, e.Err)
+}
+func (e *RowError) Unwrap() error { return e.Err }
+
+// Source and Target are the tables the mapping reads and writes.
+func (m *Mapping) Source() change.Table { return m.source }
+func (m *Mapping) Target() change.Table { return m.target }
+
+// Mapper maps changes with one Mapping. It reuses its expression machine
+// and row buffer, so it is for one goroutine at a time.
+type Mapper struct {
+	m   *Mapping
+	vm  vm.VM
+	env map[string]any
+	idx []int // source column name's place in the change being mapped
+}
+
+// NewMapper returns a Mapper of m.
+func (m *Mapping) NewMapper() *Mapper {
+	return &Mapper{m: m, env: make(map[string]any, len(m.inputs)), idx: make([]int, len(m.inputs))}
+}
+
+// Map returns c in the target's shape. Truncates are passed with the
+// table renamed (a TRUNCATE of several tables is split by the caller).
+func (p *Mapper) Map(c *change.Change) (change.Change, error) {
+	m := p.m
+	out := change.Change{Op: c.Op, Table: m.target, Seq: c.Seq, Cascade: c.Cascade, RestartIdentity: c.RestartIdentity}
+	if c.Op == change.OpTruncate {
+		out.Truncate = []change.Table{m.target}
+		return out, nil
+	}
+	// The change's columns may come in any order: find each input.
+	for i, name := range m.inputs {
+		p.idx[i] = -1
+		for j := range c.Columns {
+			if c.Columns[j].Name == name {
+				p.idx[i] = j
+				break
+			}
+		}
+	}
+	out.Columns = make([]change.Column, len(m.out))
+	for i, oc := range m.out {
+		out.Columns[i] = change.Column{Name: oc.col.Name, Type: oc.col.Type, Key: oc.col.Key}
+	}
+	var err error
+	if c.Before != nil {
+		if out.Before, err = p.row(c.Before); err != nil {
+			return out, err
+		}
+	}
+	if c.After != nil {
+		if out.After, err = p.row(c.After); err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}
+
+// row maps one image.
+func (p *Mapper) row(in change.Row) (change.Row, error) {
+	m := p.m
+	get := func(i int) change.Value {
+		if j := p.idx[i]; j >= 0 && j < len(in) {
+			return in[j]
+		}
+		return change.Absent()
+	}
+	out := make(change.Row, len(m.out))
+	envReady := false
+	for i, oc := range m.out {
+		if oc.src >= 0 {
+			v := get(oc.src)
+			if oc.conv && v.Kind != change.KindUnchanged && v.Kind != change.KindAbsent && v.Kind != change.KindNull {
+				cv, err := p.convert(v, oc)
+				if err != nil {
+					return nil, &RowError{Source: m.source, Target: m.target, Column: oc.col.Name, Err: err}
+				}
+				v = cv
+			}
+			out[i] = v
+			continue
+		}
+		// A computed column whose inputs were not all sent is not sent.
+		missing := change.KindNull
+		for _, u := range oc.uses {
+			if k := get(u).Kind; k == change.KindUnchanged || k == change.KindAbsent {
+				missing = k
+				break
+			}
+		}
+		if missing != change.KindNull {
+			out[i] = change.Value{Kind: missing}
+			continue
+		}
+		if !envReady {
+			clear(p.env)
+			for k, name := range m.inputs {
+				if x, ok := toGo(get(k)); ok {
+					p.env[name] = x
+				}
+			}
+			envReady = true
+		}
+		res, err := p.run(oc)
+		if err != nil {
+			return nil, &RowError{Source: m.source, Target: m.target, Column: oc.col.Name, Expr: oc.expr, Err: err}
+		}
+		v, err := fromGo(res, oc.col.Type, m.zone)
+		if err != nil {
+			return nil, &RowError{Source: m.source, Target: m.target, Column: oc.col.Name, Expr: oc.expr, Err: err}
+		}
+		out[i] = v
+	}
+	return out, nil
+}
+
+// run evaluates an expression, turning a panic in a helper into an error.
+func (p *Mapper) run(oc outCol) (res any, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%v", r)
+		}
+	}()
+	return p.vm.Run(oc.prog, p.env)
+}
+
+// convert copies v into a column of another type of a compatible family.
+func (p *Mapper) convert(v change.Value, oc outCol) (change.Value, error) {
+	x, _ := toGo(v)
+	if t, ok := x.(time.Time); ok && (v.Kind == change.KindTimestamp || v.Kind == change.KindDate) {
+		// A wall-clock time: place it in the rule's zone.
+		x = time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), p.m.zone)
+	}
+	if v.Kind == change.KindJSON && familyOf(oc.col.Type) == famText {
+		return change.Text(v.S), nil
+	}
+	if v.Kind == change.KindText && familyOf(oc.col.Type) == famJSON {
+		return fromGo(v.S, oc.col.Type, p.m.zone)
+	}
+	return fromGo(x, oc.col.Type, p.m.zone)
+}

@@ -1,0 +1,84 @@
+package transform
+
+import "strings"
+
+// family groups PostgreSQL types by how values convert between them.
+type family uint8
+
+const (
+	famOther family = iota // copied only to the very same type
+	famInt
+	famNumeric
+	famFloat
+	famText
+	famJSON
+	famBool
+	famDate
+	famTimestamp   // without time zone
+	famTimestampTZ // with time zone
+	famUUID
+	famBytes
+)
+
+var familyNames = [...]string{"other", "integer", "numeric", "float", "text", "json", "boolean", "date",
+	"timestamp", "timestamptz", "uuid", "bytea"}
+
+func (f family) String() string { return familyNames[f] }
+
+// familyOf classifies a type as format_type() writes it ("integer",
+// "numeric(12,2)", "character varying(40)", "timestamp with time zone").
+func familyOf(pgType string) family {
+	t := pgType
+	if i := strings.IndexByte(t, '('); i >= 0 {
+		t = strings.TrimSpace(t[:i]) + t[strings.IndexByte(t, ')')+1:]
+	}
+	switch t {
+	case "smallint", "integer", "bigint":
+		return famInt
+	case "numeric", "decimal":
+		return famNumeric
+	case "real", "double precision":
+		return famFloat
+	case "text", "character varying", "character", "varchar", "char", "name", "citext", `"char"`:
+		return famText
+	case "json", "jsonb":
+		return famJSON
+	case "boolean":
+		return famBool
+	case "date":
+		return famDate
+	case "timestamp without time zone", "timestamp":
+		return famTimestamp
+	case "timestamp with time zone", "timestamptz":
+		return famTimestampTZ
+	case "uuid":
+		return famUUID
+	case "bytea":
+		return famBytes
+	}
+	return famOther
+}
+
+// copyable reports whether a value of type from can be written, unchanged
+// in meaning, to a column of type to without an expression, and why not.
+func copyable(from, to string) (bool, string) {
+	if from == to {
+		return true, ""
+	}
+	f, t := familyOf(from), familyOf(to)
+	switch {
+	case f == t && f != famOther:
+		return true, "" // e.g. integer → bigint, varchar(40) → text; the target checks range and length
+	case f == famInt && (t == famNumeric || t == famFloat):
+		return true, ""
+	case f == famText && t == famJSON, f == famJSON && t == famText:
+		return true, "" // the target parses (or prints) the JSON
+	case (f == famTimestamp && t == famTimestampTZ) || (f == famTimestampTZ && t == famTimestamp):
+		return true, "" // through the rule's zone
+	case f == famDate && (t == famTimestamp || t == famTimestampTZ):
+		return true, ""
+	case f == famUUID && t == famText:
+		return true, ""
+	}
+	return false, "a " + from + " cannot be copied to a " + to + " without losing or inventing data; compute it with set:"
+}
