@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"log/slog"
 	"time"
 
 	capturepg "github.com/bgsync/bgsync/capture/postgres"
@@ -16,7 +17,7 @@ const slotEvery = 10
 // direction drains. It runs beside the supervised stages, through their
 // restarts: beats written while the direction is down are what make its lag
 // grow. Failures are logged when they start and when they end, never
-// fatal.
+// fatal; a failed beat reconnects at the next tick.
 func (d *Direction) heartbeat(ctx context.Context) {
 	var mon *capturepg.Monitor
 	defer func() {
@@ -24,16 +25,8 @@ func (d *Direction) heartbeat(ctx context.Context) {
 			_ = mon.Close(context.Background())
 		}
 	}()
-	failing := false
-	report := func(err error) {
-		switch {
-		case err != nil && !failing:
-			d.log.Warn("heartbeat failing; lag grows until it succeeds", "error", err.Error())
-		case err == nil && failing:
-			d.log.Info("heartbeat writing again")
-		}
-		failing = err != nil
-	}
+	beats := &failures{log: d.log, what: "heartbeat", effect: "lag grows until it succeeds"}
+	slots := &failures{log: d.log, what: "slot retention read", effect: "bgsync_source_retained_bytes is stale"}
 	tick := time.NewTicker(d.cfg.HeartbeatInterval)
 	defer tick.Stop()
 	for n := 0; ; n++ {
@@ -41,14 +34,19 @@ func (d *Direction) heartbeat(ctx context.Context) {
 			cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 			m, err := capturepg.OpenMonitor(cctx, d.cfg.Capture.DSN, d.cfg.Schema, d.cfg.Side, d.cfg.Capture.Slot)
 			cancel()
-			report(err)
+			beats.report(err)
 			mon = m
 		}
 		if mon != nil {
-			report(d.beat(ctx, mon, n%slotEvery == 0))
-			if failing {
+			if err := d.beat(ctx, mon); err != nil {
+				beats.report(err)
 				_ = mon.Close(context.Background())
 				mon = nil
+			} else {
+				beats.report(nil)
+				if n%slotEvery == 0 {
+					slots.report(d.readSlot(ctx, mon))
+				}
 			}
 		}
 		select {
@@ -61,18 +59,38 @@ func (d *Direction) heartbeat(ctx context.Context) {
 	}
 }
 
-// beat writes one heartbeat and, when slot is set, reads the slot.
-func (d *Direction) beat(ctx context.Context, mon *capturepg.Monitor, slot bool) error {
+// failures logs when a repeated operation starts and stops failing.
+type failures struct {
+	log          *slog.Logger
+	what, effect string
+	failing      bool
+}
+
+func (f *failures) report(err error) {
+	switch {
+	case err != nil && !f.failing:
+		f.log.Warn(f.what+" failing; "+f.effect, "error", err.Error())
+	case err == nil && f.failing:
+		f.log.Info(f.what + " succeeds again")
+	}
+	f.failing = err != nil
+}
+
+// beat writes one heartbeat.
+func (d *Direction) beat(ctx context.Context, mon *capturepg.Monitor) error {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	var running bool
-	d.stats.update(func(s *Stats) { running = s.State == StateRunning })
+	running := d.stats.get().State == StateRunning
 	seq := d.lag.send(time.Now(), running)
 	err := mon.Beat(ctx, seq)
 	d.lag.sent(seq, time.Now(), err == nil)
-	if err != nil || !slot {
-		return err
-	}
+	return err
+}
+
+// readSlot records the slot's retention.
+func (d *Direction) readSlot(ctx context.Context, mon *capturepg.Monitor) error {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
 	st, err := mon.Slot(ctx)
 	if err != nil {
 		return err
