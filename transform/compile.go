@@ -59,6 +59,7 @@ func (p Problem) String() string {
 type Mapping struct {
 	source, target change.Table
 	out            []outCol
+	columns        []change.Column // the mapped change's columns, one per out
 	zone           *time.Location
 	inputs         []string // source column names, by index into the source image
 }
@@ -220,6 +221,9 @@ func Compile(r Rule, src, dst []Column) (*Mapping, []Problem) {
 	}
 	if len(probs) > 0 {
 		return nil, probs
+	}
+	for _, oc := range m.out {
+		m.columns = append(m.columns, change.Column{Name: oc.col.Name, Type: oc.col.Type, Key: oc.col.Key})
 	}
 	return m, nil
 }

@@ -35,12 +35,17 @@ type Mapper struct {
 	m   *Mapping
 	vm  vm.VM
 	env map[string]any
-	idx []int // source column name's place in the change being mapped
+	idx  []int    // each input's place in the change being mapped, -1 if absent
+	seen []string // the column names idx was found for
 }
 
 // NewMapper returns a Mapper of m.
 func (m *Mapping) NewMapper() *Mapper {
-	return &Mapper{m: m, env: make(map[string]any, len(m.inputs)), idx: make([]int, len(m.inputs))}
+	p := &Mapper{m: m, env: make(map[string]any, len(m.inputs)), idx: make([]int, len(m.inputs)), seen: []string{}}
+	for i := range p.idx {
+		p.idx[i] = -1 // matches seen: no columns yet
+	}
+	return p
 }
 
 // Map returns c in the target's shape. Truncates are passed with the
@@ -52,20 +57,8 @@ func (p *Mapper) Map(c *change.Change) (change.Change, error) {
 		out.Truncate = []change.Table{m.target}
 		return out, nil
 	}
-	// The change's columns may come in any order: find each input.
-	for i, name := range m.inputs {
-		p.idx[i] = -1
-		for j := range c.Columns {
-			if c.Columns[j].Name == name {
-				p.idx[i] = j
-				break
-			}
-		}
-	}
-	out.Columns = make([]change.Column, len(m.out))
-	for i, oc := range m.out {
-		out.Columns[i] = change.Column{Name: oc.col.Name, Type: oc.col.Type, Key: oc.col.Key}
-	}
+	p.locate(c.Columns)
+	out.Columns = m.columns[:len(m.columns):len(m.columns)] // shared, read-only
 	var err error
 	if c.Before != nil {
 		if out.Before, err = p.row(c.Before); err != nil {
@@ -78,6 +71,32 @@ func (p *Mapper) Map(c *change.Change) (change.Change, error) {
 		}
 	}
 	return out, nil
+}
+
+// locate finds each input column in cols. Changes of one table nearly
+// always list the same columns in the same order, so the positions found
+// for the previous change are checked first.
+func (p *Mapper) locate(cols []change.Column) {
+	same := len(cols) == len(p.seen)
+	for i := 0; same && i < len(cols); i++ {
+		same = cols[i].Name == p.seen[i]
+	}
+	if same {
+		return
+	}
+	p.seen = p.seen[:0]
+	pos := make(map[string]int, len(cols))
+	for j, c := range cols {
+		p.seen = append(p.seen, c.Name)
+		pos[c.Name] = j
+	}
+	for i, name := range p.m.inputs {
+		if j, ok := pos[name]; ok {
+			p.idx[i] = j
+		} else {
+			p.idx[i] = -1
+		}
+	}
 }
 
 // row maps one image.
