@@ -32,9 +32,9 @@ func (m *Mapping) Target() change.Table { return m.target }
 // Mapper maps changes with one Mapping. It reuses its expression machine
 // and row buffer, so it is for one goroutine at a time.
 type Mapper struct {
-	m   *Mapping
-	vm  vm.VM
-	env map[string]any
+	m    *Mapping
+	vm   vm.VM
+	env  map[string]any
 	idx  []int    // each input's place in the change being mapped, -1 if absent
 	seen []string // the column names idx was found for
 }
