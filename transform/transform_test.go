@@ -257,3 +257,24 @@ func TestRuntimeErrorNamesTheExpression(t *testing.T) {
 		t.Errorf("message: %v", err)
 	}
 }
+
+func TestColumnsInAnotherOrder(t *testing.T) {
+	blue := cols("id:integer:key", "email:text", "name:text")
+	green := cols("id:integer:key", "email_address:text", "first_name:text")
+	m := mustCompile(t, Rule{Rename: map[string]string{"email": "email_address"},
+		Set: map[string]string{"first_name": `split_part(name, " ", 0)`}}, blue, green)
+	if _, err := m.Map(insert(blue, change.Int(1), change.Text("a@x"), change.Text("Ada L"))); err != nil {
+		t.Fatal(err)
+	}
+	// The next change lists the same columns in another order (the
+	// source table was altered and its relation sent again).
+	c := insert(cols("name:text", "id:integer:key", "email:text"), change.Text("Bo M"), change.Int(2), change.Text("b@x"))
+	g, err := m.Map(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !change.Equal(get(t, g, "id"), change.Int(2)) || !change.Equal(get(t, g, "email_address"), change.Text("b@x")) ||
+		!change.Equal(get(t, g, "first_name"), change.Text("Bo")) {
+		t.Errorf("reordered columns mapped to %v", g.After)
+	}
+}
