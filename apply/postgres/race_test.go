@@ -43,27 +43,14 @@ func TestConflictSeesWriteItWaitedFor(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	type outcome struct {
-		res applypg.Result
-		err error
-	}
-	done := make(chan outcome, 1)
-	go func() {
-		res, err := a.Apply(ctx, []*change.Txn{incoming}, 2)
-		done <- outcome{res, err}
-	}()
+	wait := applyInBackground(ctx, a, incoming)
 	// Commit only once the applier is blocked on the row lock, so it reads
 	// the row after the application's version replaced the one it found.
 	waitForLockWait(t, dsn, 10*time.Second)
 	if err := app.Commit(ctx); err != nil {
 		t.Fatal(err)
 	}
-	var out outcome
-	select {
-	case out = <-done:
-	case <-time.After(30 * time.Second):
-		t.Fatal("the applier did not finish after the application committed")
-	}
+	out := wait(t)
 	if out.err != nil {
 		t.Fatal(out.err)
 	}
@@ -134,15 +121,7 @@ func TestLostRaceIsRetriedInPlace(t *testing.T) {
 	if _, err := app.Exec(ctx, `UPDATE items SET big = 'app', n = 200 WHERE id = 2`); err != nil {
 		t.Fatal(err)
 	}
-	type outcome struct {
-		res applypg.Result
-		err error
-	}
-	done := make(chan outcome, 1)
-	go func() {
-		res, err := a.Apply(ctx, []*change.Txn{incoming}, 2)
-		done <- outcome{res, err}
-	}()
+	wait := applyInBackground(ctx, a, incoming)
 	waitForLockWait(t, dsn, 10*time.Second) // the applier holds row 1 and waits for row 2
 	if _, err := app.Exec(ctx, `UPDATE items SET big = 'app', n = 100 WHERE id = 1`); err != nil {
 		t.Fatalf("the application, not the applier, lost the deadlock: %v", err)
@@ -150,12 +129,7 @@ func TestLostRaceIsRetriedInPlace(t *testing.T) {
 	if err := app.Commit(ctx); err != nil {
 		t.Fatal(err)
 	}
-	var out outcome
-	select {
-	case out = <-done:
-	case <-time.After(30 * time.Second):
-		t.Fatal("the applier did not finish after the application committed")
-	}
+	out := wait(t)
 	if out.err != nil {
 		t.Fatalf("apply: %v", out.err)
 	}
@@ -175,5 +149,31 @@ func TestLostRaceIsRetriedInPlace(t *testing.T) {
 	var logged int
 	if err := db.QueryRow(ctx, `SELECT count(*) FROM bgsync.conflicts`).Scan(&logged); err != nil || logged != 2 {
 		t.Fatalf("%d conflicts logged (%v), want 2: the failed attempt must leave no record", logged, err)
+	}
+}
+
+type applyOutcome struct {
+	res applypg.Result
+	err error
+}
+
+// applyInBackground starts a.Apply of txn, for an applier that will block
+// on the application's locks; the function it returns waits for the
+// outcome, failing the test after 30 s.
+func applyInBackground(ctx context.Context, a *applypg.Applier, txn *change.Txn) func(t *testing.T) applyOutcome {
+	done := make(chan applyOutcome, 1)
+	go func() {
+		res, err := a.Apply(ctx, []*change.Txn{txn}, 2)
+		done <- applyOutcome{res, err}
+	}()
+	return func(t *testing.T) applyOutcome {
+		t.Helper()
+		select {
+		case out := <-done:
+			return out
+		case <-time.After(30 * time.Second):
+			t.Fatal("the applier did not finish after the application committed")
+			return applyOutcome{}
+		}
 	}
 }
