@@ -20,7 +20,8 @@ type Column struct {
 	Type       string
 	NotNull    bool
 	HasDefault bool
-	Key        bool // part of the primary key
+	Key        bool   // part of the primary key
+	OID        uint32 // type OID, to decode the column's text (0: unknown)
 }
 
 // Rule is one table's mapping for one direction, as configured.

@@ -182,3 +182,26 @@ func (p *Mapper) convert(v change.Value, oc outCol) (change.Value, error) {
 	}
 	return fromGo(x, oc.col.Type, p.m.zone)
 }
+
+// Columns returns the target columns the mapping fills, in the order of
+// the mapped change's values. Target columns not listed keep their value
+// on an update and get their default on an insert.
+func (m *Mapping) Columns() []change.Column { return m.columns }
+
+// Inputs returns the source columns the mapping reads, by name.
+func (m *Mapping) Inputs() []string { return m.inputs }
+
+// Identity reports whether the mapping changes nothing: same table name,
+// and every source column copied to a target column of the same name and
+// type. Such a mapping need not run.
+func (m *Mapping) Identity() bool {
+	if m.source != m.target || len(m.out) != len(m.inputs) {
+		return false
+	}
+	for _, oc := range m.out {
+		if oc.src < 0 || oc.conv || m.inputs[oc.src] != oc.col.Name {
+			return false
+		}
+	}
+	return true
+}

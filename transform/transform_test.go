@@ -278,3 +278,24 @@ func TestColumnsInAnotherOrder(t *testing.T) {
 		t.Errorf("reordered columns mapped to %v", g.After)
 	}
 }
+
+func TestCanonical(t *testing.T) {
+	for _, tc := range []struct {
+		a, b change.Value
+		same bool
+	}{
+		{change.Numeric("12.50"), change.Numeric("12.5"), true},
+		{change.Numeric("0012.00"), change.Int(12), true},
+		{change.Numeric("-0.00"), change.Numeric("0"), true},
+		{change.Numeric("0.10"), change.Numeric(".1"), true},
+		{change.Numeric("12.51"), change.Numeric("12.5"), false},
+		{change.JSON(`{"b": 1, "a": [1, 2]}`), change.JSON(`{"a":[1,2],"b":1}`), true},
+		{change.JSON(`{"a": "x"}`), change.JSON(`{"a": "y"}`), false},
+		{change.Null(), change.Text(`\N`), false},
+		{change.Text("x"), change.Text("x"), true},
+	} {
+		if got := Canonical(tc.a) == Canonical(tc.b); got != tc.same {
+			t.Errorf("Canonical(%v) = %q, Canonical(%v) = %q: same %v, want %v", tc.a, Canonical(tc.a), tc.b, Canonical(tc.b), got, tc.same)
+		}
+	}
+}

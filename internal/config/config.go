@@ -106,15 +106,60 @@ type EmbeddedBroker struct {
 	Port int `yaml:"port"`
 }
 
-// Table is one entry of the `tables` list. More keys (target name, key
-// override, conflict policy, transforms) will join Name here.
+// Table is one entry of the `tables` list.
 type Table struct {
-	// Name is "schema.table" or a bare "table" (schema public). Unquoted
+	// Name is "schema.table" or a bare "table" (schema public): the
+	// table's name on blue, and on green unless GreenName is set. Unquoted
 	// parts fold to lower case as in SQL; double-quote a part to keep its
 	// case or special characters: `"Sales"."Order Lines"`.
 	Name string `yaml:"name"`
+	// GreenName is the table's name on green when green's schema version
+	// renamed it. Default: Name.
+	GreenName string `yaml:"green_name"`
 	// Conflict says how write-write conflicts on this table are decided.
 	Conflict Conflict `yaml:"conflict"`
+	// Transforms maps rows between the two schema versions, per direction.
+	// A direction without one copies columns by name.
+	Transforms Transforms `yaml:"transforms"`
+	// OnError says what a row that a transform cannot map does: "pause"
+	// (default: the direction stops at that row, naming it) or
+	// "dead-letter" (the row is recorded in bgsync's dead_letters table on
+	// the target and the <prefix>.dead_letters topic, and the stream goes
+	// on; the gates fail until it is handled).
+	OnError string `yaml:"on_error"`
+}
+
+// On-error actions of a table.
+const (
+	OnErrorPause      = "pause"
+	OnErrorDeadLetter = "dead-letter"
+)
+
+// Transforms is a table's `transforms` section.
+type Transforms struct {
+	BlueToGreen *Transform `yaml:"blue_to_green"`
+	GreenToBlue *Transform `yaml:"green_to_blue"`
+}
+
+// Transform is one direction's mapping of a table: how a row of the
+// source's schema version becomes a row of the target's. Columns not
+// renamed, computed or dropped are copied by name (converted between
+// compatible types: integer widths, integer cents and numeric, text and
+// json/jsonb, timestamp and timestamptz in Zone).
+type Transform struct {
+	// Rename copies a source column into a target column of another name:
+	// {source column: target column}.
+	Rename map[string]string `yaml:"rename"`
+	// Set computes target columns with expressions over the source row
+	// (expr-lang syntax; source columns by name): {target column: expr}.
+	Set map[string]string `yaml:"set"`
+	// Drop lists source columns the target does not have. On an update the
+	// target keeps such a column's current value, on an insert it gets its
+	// default.
+	Drop []string `yaml:"drop"`
+	// Zone is the IANA time zone a timestamp without time zone is in when
+	// it is converted to or from one with a zone. Default UTC.
+	Zone string `yaml:"zone"`
 }
 
 // Conflict is a table's `conflict` section.

@@ -113,3 +113,6 @@ func (c *Config) Problem(path, format string, args ...any) *Error {
 	e := ps.err().(*Error)
 	return e
 }
+
+// Source names the file the config was read from ("" for one built in Go).
+func (c *Config) Source() string { return c.meta.sourceName() }

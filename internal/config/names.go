@@ -66,17 +66,10 @@ func (c *Config) TopicName(side Side) string {
 	return prefix + "." + string(side)
 }
 
-// Tables returns the synced tables with schema-qualified names, in config
-// order. Names that do not parse are left out (Validate reports them).
-func (c *Config) Tables() []TableRef {
-	refs := make([]TableRef, 0, len(c.TableList))
-	for _, t := range c.TableList {
-		if ref, err := ParseTableName(t.Name); err == nil {
-			refs = append(refs, ref)
-		}
-	}
-	return refs
-}
+// Tables returns the synced tables by their names on blue, in config
+// order (TablesOn gives either side's). Names that do not parse are left
+// out (Validate reports them).
+func (c *Config) Tables() []TableRef { return c.TablesOn(Blue) }
 
 // ParseTableName parses "schema.table" or "table" (schema public) with
 // PostgreSQL's rules: unquoted parts fold to lower case, double-quoted

@@ -164,7 +164,9 @@ func checkTables(ps *problems, tables []Table) {
 		return
 	}
 	seen := map[TableRef]int{}
+	greens := map[TableRef]greenEntry{}
 	for i, t := range tables {
+		checkTableExtras(ps, i, t, greens)
 		path := fmt.Sprintf("tables[%d].name", i)
 		if strings.TrimSpace(t.Name) == "" {
 			ps.add(path, "name is required")

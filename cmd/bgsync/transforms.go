@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	"github.com/bgsync/bgsync/change"
+	"github.com/bgsync/bgsync/internal/config"
+	"github.com/bgsync/bgsync/transform"
+	"github.com/jackc/pgx/v5"
+)
+
+// mappings holds, for the direction from one side, each table's compiled
+// transform by its source table. Identity mappings are kept: verify and
+// check-transforms use them; the pipeline skips them.
+type mappings map[change.Table]*transform.Mapping
+
+// compiledTable is one table's live columns on both sides.
+type liveTable struct {
+	ref  map[config.Side]change.Table
+	cols map[config.Side][]transform.Column
+}
+
+// readLive reads the columns of every configured table on both sides. A
+// table missing on a side is a config problem at its name.
+func (a *app) readLive(ctx context.Context, conns map[config.Side]*pgx.Conn) ([]liveTable, []config.Problem, error) {
+	out := make([]liveTable, len(a.cfg.TableList))
+	var probs []config.Problem
+	for i, t := range a.cfg.TableList {
+		lt := liveTable{ref: map[config.Side]change.Table{}, cols: map[config.Side][]transform.Column{}}
+		for _, side := range []config.Side{config.Blue, config.Green} {
+			ref, err := t.On(side)
+			if err != nil {
+				return nil, nil, a.cfg.Problem(fmt.Sprintf("tables[%d]", i), "%v", err)
+			}
+			lt.ref[side] = ref
+			var exists bool
+			if err := conns[side].QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL`, pgx.Identifier{ref.Schema, ref.Name}.Sanitize()).Scan(&exists); err != nil {
+				return nil, nil, fmt.Errorf("%s: look up table %s: %w", side, ref, err)
+			}
+			if !exists {
+				key := fmt.Sprintf("tables[%d].name", i)
+				if side == config.Green && t.GreenName != "" {
+					key = fmt.Sprintf("tables[%d].green_name", i)
+				}
+				probs = append(probs, a.cfg.Problem(key, "table %s does not exist on %s", ref, side).Problems...)
+				continue
+			}
+			cols, err := transform.ReadColumns(ctx, conns[side], ref)
+			if err != nil {
+				return nil, nil, fmt.Errorf("%s: %w", side, err)
+			}
+			lt.cols[side] = cols
+		}
+		out[i] = lt
+	}
+	return out, probs, nil
+}
+
+// compileTransforms compiles every table's transform for the directions
+// from each side in froms against the live schemas. Every problem of every
+// table and direction is reported at once, as one config error (exit 2).
+func (a *app) compileTransforms(ctx context.Context, conns map[config.Side]*pgx.Conn, froms ...config.Side) (map[config.Side]mappings, error) {
+	live, probs, err := a.readLive(ctx, conns)
+	if err != nil {
+		return nil, err
+	}
+	out := map[config.Side]mappings{}
+	for _, from := range froms {
+		out[from] = mappings{}
+		for i, lt := range live {
+			src, dst := lt.cols[from], lt.cols[from.Other()]
+			if src == nil || dst == nil {
+				continue // reported by readLive
+			}
+			m, tp := transform.Compile(a.cfg.TransformRule(i, from), src, dst)
+			if e := a.cfg.TransformProblems(i, from, tp); e != nil {
+				probs = append(probs, e.Problems...)
+				continue
+			}
+			out[from][lt.ref[from]] = m
+		}
+	}
+	if len(probs) > 0 {
+		sort.SliceStable(probs, func(i, j int) bool {
+			li, lj := probs[i].Line, probs[j].Line
+			return li != 0 && (lj == 0 || li < lj)
+		})
+		return nil, &config.Error{Source: a.cfg.Source(), Problems: probs}
+	}
+	return out, nil
+}
+
+// connectBoth opens a connection to each side; the caller closes them.
+func (a *app) connectBoth(ctx context.Context) (map[config.Side]*pgx.Conn, error) {
+	conns := map[config.Side]*pgx.Conn{}
+	for _, side := range []config.Side{config.Blue, config.Green} {
+		c, err := a.connect(ctx, side)
+		if err != nil {
+			for _, c := range conns {
+				c.Close(context.Background())
+			}
+			return nil, err
+		}
+		conns[side] = c
+	}
+	return conns, nil
+}
