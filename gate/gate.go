@@ -41,6 +41,9 @@ type Direction struct {
 	LastError   string
 	LastErrorAt time.Time
 	Unresolved  int64
+	// DeadLetters is the rows of the direction in the target's
+	// dead_letters table not yet marked handled.
+	DeadLetters int64
 }
 
 // Verify is the last verify run recorded.
@@ -138,6 +141,11 @@ func Decide(kind Kind, in Inputs, th Thresholds) Verdict {
 	v.Figures["unresolved_conflicts"] = unresolved
 	if unresolved > 0 {
 		fail("%d conflicts are unresolved (bgsync conflicts list)", unresolved)
+	}
+	dead := forward.DeadLetters + back.DeadLetters
+	v.Figures["dead_letters"] = dead
+	if dead > 0 {
+		fail("%d rows a transform could not map are in the dead_letters table and not handled (set handled_at once each is dealt with)", dead)
 	}
 	switch vf := in.Verify; {
 	case !vf.Known:

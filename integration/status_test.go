@@ -33,6 +33,10 @@ func (p *proc) httpGet(path string) ([]byte, error) {
 type dirStatus struct {
 	Name          string     `json:"name"`
 	State         string     `json:"state"`
+	LastError     string     `json:"last_error"`
+	DeadLetters   int64      `json:"dead_letters_pending"`
+	DeadLettered  uint64     `json:"dead_lettered"`
+	TransformErrs uint64     `json:"transform_errors"`
 	Unresolved    *int64     `json:"unresolved_conflicts"`
 	Lag           float64    `json:"lag_seconds"`
 	LagP99        float64    `json:"lag_p99_seconds"`

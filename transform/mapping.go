@@ -149,6 +149,9 @@ func (p *Mapper) row(in change.Row) (change.Row, error) {
 			return nil, &RowError{Source: m.source, Target: m.target, Column: oc.col.Name, Expr: oc.expr, Err: err}
 		}
 		v, err := fromGo(res, oc.col.Type, m.zone)
+		if err == nil {
+			v, err = storedForm(v, oc.col.Type)
+		}
 		if err != nil {
 			return nil, &RowError{Source: m.source, Target: m.target, Column: oc.col.Name, Expr: oc.expr, Err: err}
 		}
@@ -178,9 +181,13 @@ func (p *Mapper) convert(v change.Value, oc outCol) (change.Value, error) {
 		return change.Text(v.S), nil
 	}
 	if v.Kind == change.KindText && familyOf(oc.col.Type) == famJSON {
-		return fromGo(v.S, oc.col.Type, p.m.zone)
+		x = v.S
 	}
-	return fromGo(x, oc.col.Type, p.m.zone)
+	out, err := fromGo(x, oc.col.Type, p.m.zone)
+	if err != nil {
+		return out, err
+	}
+	return storedForm(out, oc.col.Type)
 }
 
 // Columns returns the target columns the mapping fills, in the order of
@@ -205,3 +212,6 @@ func (m *Mapping) Identity() bool {
 	}
 	return true
 }
+
+// Target is the table the Mapper's mapping writes.
+func (p *Mapper) Target() change.Table { return p.m.target }

@@ -138,7 +138,7 @@ func TestJSONTextAndTimestamps(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !change.Equal(get(t, g, "attrs"), change.JSON(`{"b":1,"a":[2]}`)) {
+	if !change.Equal(get(t, g, "attrs"), change.JSON(`{"a": [2], "b": 1}`)) { // as jsonb prints it
 		t.Errorf("attrs %v", get(t, g, "attrs"))
 	}
 	if got := get(t, g, "seen"); !change.Equal(got, change.TimestampTZ(836222400_000000+10*3600_000000)) {
@@ -296,6 +296,30 @@ func TestCanonical(t *testing.T) {
 	} {
 		if got := Canonical(tc.a) == Canonical(tc.b); got != tc.same {
 			t.Errorf("Canonical(%v) = %q, Canonical(%v) = %q: same %v, want %v", tc.a, Canonical(tc.a), tc.b, Canonical(tc.b), got, tc.same)
+		}
+	}
+}
+
+func TestStoredForm(t *testing.T) {
+	for _, tc := range []struct {
+		in     change.Value
+		pgType string
+		want   change.Value
+	}{
+		{change.Numeric("12.5"), "numeric(12,2)", change.Numeric("12.50")},
+		{change.Numeric("5"), "numeric(12,2)", change.Numeric("5.00")},
+		{change.Numeric("0.125"), "numeric(12,2)", change.Numeric("0.13")},
+		{change.Numeric("-0.125"), "numeric(12,2)", change.Numeric("-0.13")},
+		{change.Numeric("7.5"), "numeric(10)", change.Numeric("8")},
+		{change.Numeric("7.50"), "numeric", change.Numeric("7.50")},
+		{change.JSON(`{"theme":"dark","n":1,"tags":["a","b"]}`), "jsonb", change.JSON(`{"n": 1, "tags": ["a", "b"], "theme": "dark"}`)},
+		{change.JSON(`{"a":1,"a":2}`), "jsonb", change.JSON(`{"a": 2}`)},
+		{change.JSON(`[1.50, 1e2, 1.5e-3, -0, "x\"\n\u00e9"]`), "jsonb", change.JSON(`[1.50, 100, 0.0015, 0, "x\"\né"]`)},
+		{change.JSON(`{"b":1, "a":2}`), "json", change.JSON(`{"b":1, "a":2}`)},
+	} {
+		got, err := storedForm(tc.in, tc.pgType)
+		if err != nil || !change.Equal(got, tc.want) {
+			t.Errorf("storedForm(%s, %s) = %s, %v; want %s", tc.in.S, tc.pgType, got.S, err, tc.want.S)
 		}
 	}
 }

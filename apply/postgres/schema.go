@@ -90,6 +90,28 @@ SELECT CASE WHEN x::text::bigint > pg_snapshot_xmin(pg_current_snapshot())::text
 $fn$`,
 		// bgsync verify records every run here, on both sides, for the
 		// gates: when verify last ran, and what it found.
+		// Rows a transform could not map, from tables with on_error:
+		// dead-letter. One per source change: a replay finds it there.
+		`CREATE TABLE IF NOT EXISTS ` + s + `.dead_letters (
+	id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	recorded_at     timestamptz NOT NULL DEFAULT now(),
+	direction       text NOT NULL,
+	source_table    text NOT NULL,
+	target_table    text NOT NULL,
+	key             jsonb NOT NULL,
+	op              text NOT NULL,
+	column_name     text NOT NULL,
+	expression      text NOT NULL,
+	error           text NOT NULL,
+	source_before   jsonb,
+	source_after    jsonb,
+	source_position text NOT NULL,
+	change_seq      integer NOT NULL,
+	commit_time     timestamptz,
+	handled_at      timestamptz,
+	UNIQUE (direction, source_position, change_seq)
+)`,
+		`CREATE INDEX IF NOT EXISTS dead_letters_pending ON ` + s + `.dead_letters (direction) WHERE handled_at IS NULL`,
 		`CREATE TABLE IF NOT EXISTS ` + s + `.verify_runs (
 	id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
 	started_at  timestamptz NOT NULL,
@@ -186,7 +208,7 @@ func TableKey(ctx context.Context, conn *pgx.Conn, t change.Table) ([]string, er
 
 // ownTables are the tables bgsync creates in its schema: these, and the
 // heartbeat table setup creates on each source (capture/postgres).
-var ownTables = []string{"checkpoints", "conflicts", "tombstones", "column_writes", "verify_runs", "heartbeats"}
+var ownTables = []string{"checkpoints", "conflicts", "tombstones", "column_writes", "verify_runs", "heartbeats", "dead_letters"}
 
 // DropSchema removes bgsync's schema and its tables. It refuses, naming
 // them, when the schema holds anything bgsync did not create, so a schema

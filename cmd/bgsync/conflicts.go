@@ -274,10 +274,16 @@ WHERE NOT resolved AND table_name = $1 AND key = $2::jsonb`
 	from := config.Side(keep)
 	to := from.Other()
 	table := ""
-	for _, t := range a.cfg.Tables() {
-		if t.String() == r.table {
-			table = pgx.Identifier{t.Schema, t.Name}.Sanitize()
+	for _, entry := range a.cfg.TableList {
+		t, err := entry.On(from)
+		if err != nil || t.String() != r.table {
+			continue
 		}
+		if other, _ := entry.On(to); other != t || entry.Transforms.BlueToGreen != nil || entry.Transforms.GreenToBlue != nil {
+			return fmt.Errorf("%s is mapped between schema versions: --keep %s would copy a row of one shape into the other; "+
+				"correct the row on %s by hand, then resolve with --keep current", r.table, keep, to)
+		}
+		table = pgx.Identifier{t.Schema, t.Name}.Sanitize()
 	}
 	if table == "" {
 		return fmt.Errorf("%s is not a synced table of this config", r.table)

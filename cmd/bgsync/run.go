@@ -14,6 +14,7 @@ import (
 
 	applypg "github.com/bgsync/bgsync/apply/postgres"
 	capturepg "github.com/bgsync/bgsync/capture/postgres"
+	"github.com/bgsync/bgsync/change"
 	"github.com/bgsync/bgsync/internal/config"
 	"github.com/bgsync/bgsync/internal/pipeline"
 	"github.com/bgsync/bgsync/transport"
@@ -86,7 +87,8 @@ Run "bgsync setup" first.`,
 }
 
 func (a *app) run(ctx context.Context, progress, drainTimeout time.Duration) error {
-	if err := a.preflight(ctx); err != nil {
+	maps, err := a.preflight(ctx)
+	if err != nil {
 		return withCode(exitUsage, err)
 	}
 	brokers := a.cfg.Kafka.Brokers.Addrs()
@@ -110,7 +112,7 @@ func (a *app) run(ctx context.Context, progress, drainTimeout time.Duration) err
 	started := time.Now()
 	var dirs []*pipeline.Direction
 	for _, d := range a.directions() {
-		dirs = append(dirs, pipeline.New(a.directionConfig(d[0], d[1], brokers)))
+		dirs = append(dirs, pipeline.New(a.directionConfig(d[0], d[1], brokers, maps[d[0]])))
 	}
 	stopHTTP, err := a.startHTTP(dirs)
 	if err != nil {
@@ -158,9 +160,18 @@ func (a *app) run(ctx context.Context, progress, drainTimeout time.Duration) err
 	return nil
 }
 
-func (a *app) directionConfig(src, dst config.Side, brokers []string) pipeline.Config {
+func (a *app) directionConfig(src, dst config.Side, brokers []string, maps mappings) pipeline.Config {
 	name := directionName(src, dst)
+	deadLetter := map[change.Table]bool{}
+	for i, t := range a.cfg.TableList {
+		if ref, err := t.On(src); err == nil && a.cfg.OnErrorOf(i) == config.OnErrorDeadLetter {
+			deadLetter[ref] = true
+		}
+	}
 	return pipeline.Config{
+		Transforms:      maps,
+		DeadLetter:      deadLetter,
+		DeadLetterTopic: a.cfg.DeadLetterTopic(),
 		Name: name,
 		Capture: capturepg.Config{
 			DSN:              a.dsn[src],
@@ -175,7 +186,7 @@ func (a *app) directionConfig(src, dst config.Side, brokers []string) pipeline.C
 			Direction: name,
 			Origin:    a.originName(src),
 			From:      conflictSide(src),
-			Rules:     a.cfg.ConflictRules(),
+			Rules:     a.cfg.ConflictRulesOn(dst), // changes arrive mapped to the target's tables
 			Logger:    a.log.With("direction", name),
 		},
 		Brokers:           brokers,
@@ -188,11 +199,34 @@ func (a *app) directionConfig(src, dst config.Side, brokers []string) pipeline.C
 	}
 }
 
-// preflight fails fast, with exit code 2, when setup has not been run or a
-// side cannot be reached.
-func (a *app) preflight(ctx context.Context) error {
+// preflight fails fast, with exit code 2, when setup has not been run, a
+// side cannot be reached, or a transform does not fit the live schemas. It
+// returns the compiled transforms of each direction, by its source side.
+func (a *app) preflight(ctx context.Context) (map[config.Side]mappings, error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
+	if err := a.checkSlots(ctx); err != nil {
+		return nil, err
+	}
+	conns, err := a.connectBoth(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		for _, c := range conns {
+			c.Close(context.Background())
+		}
+	}()
+	var froms []config.Side
+	for _, d := range a.directions() {
+		froms = append(froms, d[0])
+	}
+	return a.compileTransforms(ctx, conns, froms...)
+}
+
+// checkSlots checks that setup made each source's slot and heartbeat
+// table, and that each target can be reached.
+func (a *app) checkSlots(ctx context.Context) error {
 	for _, d := range a.directions() {
 		src := d[0]
 		conn, err := a.connect(ctx, src)

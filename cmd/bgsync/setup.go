@@ -86,14 +86,22 @@ func (a *app) setup(ctx context.Context, out io.Writer, dryRun, fixIdentity bool
 	if len(errs) > 0 {
 		return errors.Join(errs...)
 	}
-	tables := a.cfg.Tables()
 	// Check everything first, on every side, and report it all at once.
+	// The transforms first: a config problem there (exit 2) says which
+	// line to fix, before any other check runs.
+	var froms []config.Side
+	for _, d := range a.directions() {
+		froms = append(froms, d[0])
+	}
+	if _, err := a.compileTransforms(ctx, conns, froms...); err != nil {
+		return err
+	}
 	for _, d := range a.directions() {
 		src, dst := d[0], d[1]
 		if err := capturepg.Check(ctx, conns[src], a.captureSetup(src)); err != nil {
 			errs = append(errs, err)
 		}
-		if err := applypg.CheckTargets(ctx, conns[dst], tables); err != nil {
+		if err := applypg.CheckTargets(ctx, conns[dst], a.cfg.TablesOn(dst)); err != nil {
 			errs = append(errs, fmt.Errorf("%s (target): %w", dst, err))
 		}
 	}
@@ -163,7 +171,7 @@ func (a *app) captureSetup(side config.Side) capturepg.SetupOptions {
 		Side:        string(side),
 		Slot:        a.cfg.SlotName(side),
 		Publication: a.cfg.PublicationName(),
-		Tables:      a.cfg.Tables(),
+		Tables:      a.cfg.TablesOn(side),
 		Schema:      a.cfg.Name,
 	}
 }

@@ -36,10 +36,15 @@ func (a *app) checkConflicts(ctx context.Context, conns map[config.Side]*pgx.Con
 				"GRANT EXECUTE ON FUNCTION pg_replication_origin_session_setup(text), pg_replication_origin_xact_setup(pg_lsn, timestamptz), "+
 				"pg_replication_origin_create(text) TO <bgsync user>, or make it a superuser", dst))
 		}
-		for i, t := range a.cfg.Tables() {
-			tc := a.cfg.TableList[i].Conflict
+		for i, entry := range a.cfg.TableList {
+			t, err := entry.On(src)
+			if err != nil {
+				continue // Validate reported it
+			}
+			tc := entry.Conflict
 			if col := tc.TimestampColumn; col != "" {
 				for _, side := range []config.Side{src, dst} {
+					t, _ := entry.On(side)
 					var ok bool
 					err := conns[side].QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_attribute
 WHERE attrelid = to_regclass(quote_ident($1) || '.' || quote_ident($2)) AND attname = $3 AND attnum > 0 AND NOT attisdropped)`,
@@ -57,7 +62,7 @@ WHERE attrelid = to_regclass(quote_ident($1) || '.' || quote_ident($2)) AND attn
 				continue
 			}
 			var ident string
-			err := conns[src].QueryRow(ctx, `SELECT relreplident::text FROM pg_class
+			err = conns[src].QueryRow(ctx, `SELECT relreplident::text FROM pg_class
 WHERE oid = to_regclass(quote_ident($1) || '.' || quote_ident($2))`, t.Schema, t.Name).Scan(&ident)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("%s: read replica identity of %s: %w", src, t, err))
@@ -105,12 +110,17 @@ func dedupe(errs []error) []error {
 // the target tables under column-merge (removed from the others).
 func (a *app) conflictSetupSQL(ctx context.Context, conns map[config.Side]*pgx.Conn, fixIdentity bool) (map[config.Side][]string, error) {
 	out := map[config.Side][]string{}
-	rules := a.cfg.ConflictRules()
 	for _, d := range a.directions() {
 		src, dst := d[0], d[1]
-		for _, t := range a.cfg.Tables() {
+		rules := a.cfg.ConflictRulesOn(dst)
+		for _, entry := range a.cfg.TableList {
+			s, err1 := entry.On(src)
+			t, err2 := entry.On(dst)
+			if err1 != nil || err2 != nil {
+				continue // Validate reported it
+			}
 			if fixIdentity {
-				out[src] = append(out[src], "ALTER TABLE "+pgx.Identifier{t.Schema, t.Name}.Sanitize()+" REPLICA IDENTITY FULL")
+				out[src] = append(out[src], "ALTER TABLE "+pgx.Identifier{s.Schema, s.Name}.Sanitize()+" REPLICA IDENTITY FULL")
 			}
 			key, err := applypg.TableKey(ctx, conns[dst], t)
 			if err != nil {

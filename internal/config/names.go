@@ -66,6 +66,16 @@ func (c *Config) TopicName(side Side) string {
 	return prefix + "." + string(side)
 }
 
+// DeadLetterTopic is the topic rows a transform could not map are copied
+// to (tables with on_error: dead-letter), e.g. "bgsync.dead_letters".
+func (c *Config) DeadLetterTopic() string {
+	prefix := c.Kafka.TopicPrefix
+	if prefix == "" {
+		prefix = c.name()
+	}
+	return prefix + ".dead_letters"
+}
+
 // Tables returns the synced tables by their names on blue, in config
 // order (TablesOn gives either side's). Names that do not parse are left
 // out (Validate reports them).

@@ -78,7 +78,7 @@ func Decide(ctx context.Context, opts Options, kind gate.Kind, th gate.Threshold
 
 func direction(s pipeline.Stats, scrub func(string) string) gate.Direction {
 	return gate.Direction{Name: s.Direction, Configured: true, State: string(s.State), Lag: s.Lag,
-		LastError: scrub(s.LastError), LastErrorAt: s.LastErrorAt, Unresolved: s.Unresolved}
+		LastError: scrub(s.LastError), LastErrorAt: s.LastErrorAt, Unresolved: s.Unresolved, DeadLetters: s.DeadLetters}
 }
 
 // gateJSON answers GET /v1/gate/{cutover,rollback}: always 200 with the

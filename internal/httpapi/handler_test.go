@@ -163,7 +163,7 @@ func TestStatusJSON(t *testing.T) {
 					map[string]any{"kind": "insert_exists", "resolution": "manual", "count": 1.0},
 					map[string]any{"kind": "update_differs", "resolution": "source_wins", "count": 5.0},
 				},
-				"unresolved_conflicts": 4.0,
+				"unresolved_conflicts": 4.0, "dead_letters_pending": 0.0, "dead_lettered": 0.0, "transform_errors": 0.0,
 			},
 			map[string]any{
 				"name": "green-to-blue", "state": "retrying", "restarts": 0.0,
@@ -177,7 +177,7 @@ func TestStatusJSON(t *testing.T) {
 					"updated": 0.0, "deleted": 0.0, "truncated": 0.0, "row_missing": 0.0},
 				"echo_dropped":         0.0,
 				"conflicts":            []any{},
-				"unresolved_conflicts": 0.0,
+				"unresolved_conflicts": 0.0, "dead_letters_pending": 0.0, "dead_lettered": 0.0, "transform_errors": 0.0,
 			},
 		},
 	}

@@ -52,6 +52,12 @@ type directionStatus struct {
 	Conflicts     []conflictCount `json:"conflicts"`
 	// UnresolvedConflicts waits for bgsync conflicts resolve.
 	UnresolvedConflicts int64 `json:"unresolved_conflicts"`
+	// DeadLetters: rows in the target's dead_letters table not yet
+	// handled; DeadLettered: rows this process set aside; TransformErrors:
+	// rows that paused the direction (state "paused", last_error names it).
+	DeadLetters     int64  `json:"dead_letters_pending"`
+	DeadLettered    uint64 `json:"dead_lettered"`
+	TransformErrors uint64 `json:"transform_errors"`
 }
 
 type capturedCounts struct {
@@ -128,6 +134,9 @@ func directionOf(s pipeline.Stats, scrub func(string) string) directionStatus {
 		EchoDropped:         s.EchoDropped,
 		Conflicts:           []conflictCount{},
 		UnresolvedConflicts: s.Unresolved,
+		DeadLetters:         s.DeadLetters,
+		DeadLettered:        s.DeadLettered,
+		TransformErrors:     s.TransformErrors,
 	}
 	if !s.LastCommit.IsZero() {
 		t := s.LastCommit.UTC()

@@ -61,6 +61,14 @@ func collectDirection(ch chan<- prometheus.Metric, s pipeline.Stats) {
 	counter(descDirectionRestarts, uint64(s.Restarts))
 	counter(descApplyRetries, s.ApplyRetries)
 	gauge(descUnresolved, float64(s.Unresolved))
+	paused := 0.0
+	if s.State == pipeline.StatePaused {
+		paused = 1
+	}
+	gauge(descDirectionPaused, paused)
+	counter(descTransformErrors, s.TransformErrors)
+	counter(descDeadLettered, s.DeadLettered)
+	gauge(descDeadLetters, float64(s.DeadLetters))
 
 	counter(descApplyErrors, s.ApplyErrors)
 	for k, op := range []string{opInsert, opUpdate, opDelete, opTruncate} {

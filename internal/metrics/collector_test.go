@@ -28,8 +28,9 @@ func fakeStats() []pipeline.Stats {
 			LastCommit: time.Unix(1700000000, 500_000_000),
 			Lag:        1500 * time.Millisecond,
 			CaptureLag: 250 * time.Millisecond, RetainedBytes: 1 << 20, Heartbeats: 42,
+			DeadLettered: 5, DeadLetters: 2,
 		},
-		{Direction: "green-to-blue", State: pipeline.StateRetrying, LastError: "boom", Restarts: 7},
+		{Direction: "green-to-blue", State: pipeline.StatePaused, LastError: "transform failed", Restarts: 7, TransformErrors: 1},
 	}
 }
 
@@ -95,6 +96,10 @@ func TestRegisterExportsStats(t *testing.T) {
 		"bgsync_direction_restarts_total{direction=blue-to-green}":                                   2,
 		"bgsync_apply_retries_total{direction=blue-to-green}":                                        6,
 		"bgsync_unresolved_conflicts{direction=blue-to-green}":                                       3,
+		"bgsync_direction_paused{direction=blue-to-green}":                                           0,
+		"bgsync_transform_errors_total{direction=blue-to-green}":                                     0,
+		"bgsync_dead_lettered_total{direction=blue-to-green}":                                        5,
+		"bgsync_dead_letters_pending{direction=blue-to-green}":                                       2,
 		"bgsync_transactions_captured_total{direction=blue-to-green}":                                10,
 		"bgsync_rows_captured_total{direction=blue-to-green}":                                        100,
 		"bgsync_transactions_applied_total{direction=blue-to-green}":                                 9,
@@ -118,6 +123,10 @@ func TestRegisterExportsStats(t *testing.T) {
 		"bgsync_direction_restarts_total{direction=green-to-blue}":                    7,
 		"bgsync_apply_retries_total{direction=green-to-blue}":                         0,
 		"bgsync_unresolved_conflicts{direction=green-to-blue}":                        0,
+		"bgsync_direction_paused{direction=green-to-blue}":                            1,
+		"bgsync_transform_errors_total{direction=green-to-blue}":                      1,
+		"bgsync_dead_lettered_total{direction=green-to-blue}":                         0,
+		"bgsync_dead_letters_pending{direction=green-to-blue}":                        0,
 		"bgsync_transactions_captured_total{direction=green-to-blue}":                 0,
 		"bgsync_rows_captured_total{direction=green-to-blue}":                         0,
 		"bgsync_transactions_applied_total{direction=green-to-blue}":                  0,

@@ -51,6 +51,18 @@ var (
 	descUnresolved = newDesc("bgsync_unresolved_conflicts",
 		"Conflicts of the direction still unresolved on its target (manual policy), until bgsync conflicts resolve settles them.",
 		"direction")
+	descDirectionPaused = newDesc("bgsync_direction_paused",
+		"1 while the direction is paused at a row its transform cannot map (the log and /v1/status name it), else 0.",
+		"direction")
+	descTransformErrors = newDesc("bgsync_transform_errors_total",
+		"Rows a transform could not map on a table that pauses on errors; each paused the direction.",
+		"direction")
+	descDeadLettered = newDesc("bgsync_dead_lettered_total",
+		"Rows a transform could not map, set aside in the dead_letters table and topic (tables with on_error: dead-letter).",
+		"direction")
+	descDeadLetters = newDesc("bgsync_dead_letters_pending",
+		"Rows of the direction in the target's dead_letters table not yet marked handled; the gates fail while it is above 0.",
+		"direction")
 	descApplyRetries = newDesc("bgsync_apply_retries_total",
 		"Target transactions rolled back and applied again after losing a race with the application (unique key, deadlock).",
 		"direction")
@@ -82,6 +94,7 @@ var snapshotDescs = []*prometheus.Desc{
 	descTxnsCaptured, descRowsCaptured, descTxnsApplied,
 	descEventsApplied, descEventsSkipped, descConflicts,
 	descDirectionUp, descDirectionRestarts, descApplyRetries, descUnresolved,
+	descDirectionPaused, descTransformErrors, descDeadLettered, descDeadLetters,
 	descEventsCaptured, descApplyErrors, descApplyDuration,
 	descBuildInfo,
 }

@@ -14,6 +14,7 @@ import (
 	capturepg "github.com/bgsync/bgsync/capture/postgres"
 	"github.com/bgsync/bgsync/change"
 	"github.com/bgsync/bgsync/conflict"
+	"github.com/bgsync/bgsync/transform"
 	"github.com/bgsync/bgsync/transport"
 	"golang.org/x/sync/errgroup"
 )
@@ -36,7 +37,17 @@ type Config struct {
 	// arrival, and Apply.Heartbeats is set to that table.
 	Schema, Side      string
 	HeartbeatInterval time.Duration
-	Logger            *slog.Logger
+	// Transforms maps the changes of each source table into the target's
+	// shape before they are applied (and before conflicts are checked, so
+	// images are compared in the target's shape). Tables not in the map,
+	// and identity mappings, pass unchanged.
+	Transforms map[change.Table]*transform.Mapping
+	// DeadLetter lists the source tables whose unmappable changes are
+	// recorded (Applier.RecordDeadLetters and DeadLetterTopic) and passed
+	// over; on the others such a change pauses the direction.
+	DeadLetter      map[change.Table]bool
+	DeadLetterTopic string
+	Logger          *slog.Logger
 }
 
 // Direction is one supervised sync direction.
@@ -127,6 +138,10 @@ func (d *Direction) Run(ctx context.Context) error {
 			d.stats.update(func(s *Stats) { s.State = StateStopped })
 			return nil
 		}
+		if te := (*TransformError)(nil); errors.As(err, &te) {
+			d.pause(ctx, err)
+			return nil
+		}
 		if time.Since(started) > time.Minute {
 			backoff = 250 * time.Millisecond
 		}
@@ -201,6 +216,15 @@ func (d *Direction) runOnce(ctx context.Context) error {
 	}
 	defer prod.Close()
 
+	tf := &transformStage{maps: newMappers(&d.cfg)}
+	if len(d.cfg.DeadLetter) > 0 && d.cfg.DeadLetterTopic != "" {
+		if err := transport.EnsureTopic(ctx, d.cfg.Brokers, d.cfg.DeadLetterTopic, 1); err != nil {
+			return fmt.Errorf("topic %s: %w", d.cfg.DeadLetterTopic, err)
+		}
+		tf.out = transport.NewDeadLetterWriter(d.cfg.Brokers, d.cfg.DeadLetterTopic)
+		defer tf.out.Close()
+	}
+
 	capCfg := d.cfg.Capture
 	capCfg.Logger = d.log
 	capt, err := capturepg.New(capCfg)
@@ -239,7 +263,7 @@ func (d *Direction) runOnce(ctx context.Context) error {
 	g.Go(stage("produce", func() error { return d.produce(gctx, prod, captured, produced, app.Checkpoint()) }))
 	g.Go(stage("consume", func() error { return d.consume(gctx, cons, fromKafka) }))
 	g.Go(stage("apply", func() error {
-		err := d.apply(gctx, app, capt, fromKafka, produced)
+		err := d.apply(gctx, app, capt, tf, fromKafka, produced)
 		if err == nil { // drained: everything produced is applied
 			drained = true
 			cancelRun()
@@ -364,8 +388,8 @@ func (d *Direction) consume(ctx context.Context, cons *transport.Consumer, out c
 //
 // It returns nil only for a drain: once the producer has reported the last
 // position it wrote and the target holds it.
-func (d *Direction) apply(ctx context.Context, app *applypg.Applier, capt *capturepg.Capture, in <-chan consumed,
-	produced <-chan change.Position) error {
+func (d *Direction) apply(ctx context.Context, app *applypg.Applier, capt *capturepg.Capture, tf *transformStage,
+	in <-chan consumed, produced <-chan change.Position) error {
 	var group []*change.Txn
 	var target change.Position
 	draining := false
@@ -410,6 +434,9 @@ func (d *Direction) apply(ctx context.Context, app *applypg.Applier, capt *captu
 			}
 		}
 		began := time.Now()
+		if err := d.transform(ctx, app, tf, group); err != nil {
+			return err
+		}
 		res, err := app.Apply(ctx, group, last.offset)
 		took := time.Since(began)
 		if err != nil {
@@ -468,7 +495,13 @@ func (d *Direction) countUnresolved(ctx context.Context, app *applypg.Applier) e
 	if err != nil {
 		return err
 	}
-	d.stats.update(func(s *Stats) { s.Unresolved = n })
+	var dead int64
+	if len(d.cfg.DeadLetter) > 0 {
+		if dead, err = app.PendingDeadLetters(ctx); err != nil {
+			return err
+		}
+	}
+	d.stats.update(func(s *Stats) { s.Unresolved, s.DeadLetters = n, dead })
 	return nil
 }
 

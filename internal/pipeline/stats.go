@@ -14,6 +14,9 @@ const (
 	StateRetrying State = "retrying"
 	// StateDraining: asked to stop, applying what was already read.
 	StateDraining State = "draining"
+	// StatePaused: stopped at a change its transform cannot map (see
+	// TransformError); LastError names it. It stays paused until stopped.
+	StatePaused State = "paused"
 	StateStopped  State = "stopped"
 )
 
@@ -56,6 +59,13 @@ type Stats struct {
 	// Unresolved is the number of this direction's conflicts on the target
 	// still waiting for bgsync conflicts resolve.
 	Unresolved int64
+	// DeadLetters is the number of this direction's rows in the target's
+	// dead_letters table not yet marked handled; DeadLettered counts the
+	// rows this process set aside. TransformErrors counts the changes that
+	// paused the direction.
+	DeadLetters     int64
+	DeadLettered    uint64
+	TransformErrors uint64
 	Checkpoint string
 	LastCommit time.Time // source commit time of the last applied txn
 	// Lag is the heartbeat lag: the age of the oldest heartbeat written
