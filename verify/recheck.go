@@ -88,7 +88,8 @@ func (tr *tableRun) reread(ctx context.Context, p *pair, o *Options, live bool) 
 		n := min(batch, len(keys))
 		part := keys[:n]
 		keys = keys[n:]
-		sets, err := p.read(ctx, tr.shape, keysSQL(tr.shape, part), rowLines)
+		sql := [2]string{keysSQL(tr.shape, part), keysSQL(tr.shape.on(1), part)}
+		sets, err := p.read(ctx, tr.shape, sql, rowLines)
 		if err != nil {
 			return err
 		}
@@ -124,7 +125,16 @@ func (tr *tableRun) reread(ctx context.Context, p *pair, o *Options, live bool) 
 				d.class = MissingOnBlue
 			default:
 				d.class = Different
-				d.columns = differingColumns(tr.shape, lb, lg)
+			}
+			if d.class != InFlight && d.class != Matched {
+				// A row the transform could not map (or decode) is
+				// different, with the reason; else name the columns.
+				if d.err = lineError(lb); d.err == "" {
+					d.err = lineError(lg)
+				}
+				if d.class == Different && d.err == "" {
+					d.columns = differingColumns(tr.shape.compared(), lb, lg)
+				}
 			}
 			tr.diffs[k] = d
 		}

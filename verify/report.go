@@ -35,17 +35,24 @@ type diff struct {
 	// on since.
 	blue   uint64
 	blueOK bool
+	// err is why the row could not be compared (the transform failed
+	// on it), "" if it could.
+	err string
 }
 
-// Sample is one key of a class, with the columns that differ.
+// Sample is one key of a class, with the columns that differ (by their
+// names on green), or the error that kept the row from being compared.
 type Sample struct {
 	Key     string   `json:"key"`
 	Columns []string `json:"columns,omitempty"`
+	Error   string   `json:"error,omitempty"`
 }
 
 // Table is one table's result.
 type Table struct {
-	Name           string `json:"table"`
+	Name string `json:"table"` // on blue
+	// Green is the table's name on green, when it differs.
+	Green          string `json:"green_table,omitempty"`
 	BlueRows       int64  `json:"rows_blue"`
 	GreenRows      int64  `json:"rows_green"`
 	Matched        int64  `json:"matched"`
@@ -65,6 +72,15 @@ func (t *Table) Classes() map[string]int64 {
 		Matched.String(): t.Matched, MissingOnGreen.String(): t.MissingOnGreen, MissingOnBlue.String(): t.MissingOnBlue,
 		Different.String(): t.Different, InFlight.String(): t.InFlight,
 	}
+}
+
+// Label is the table's name, with green's when it differs
+// ("public.customers → public.clients").
+func (t *Table) Label() string {
+	if t.Green == "" {
+		return t.Name
+	}
+	return t.Name + " → " + t.Green
 }
 
 // Divergent reports whether rows differ for good.
@@ -93,7 +109,7 @@ func (t *Table) add(d diff, key string, sample int) {
 		t.Samples = map[string][]Sample{}
 	}
 	c := d.class.String()
-	t.Samples[c] = append(t.Samples[c], Sample{Key: strings.ReplaceAll(key, "\t", ", "), Columns: d.columns})
+	t.Samples[c] = append(t.Samples[c], Sample{Key: strings.ReplaceAll(key, "\t", ", "), Columns: d.columns, Error: d.err})
 }
 
 // Report is a verify run's result.
@@ -140,9 +156,9 @@ var headers = []string{"table", "rows blue", "rows green", "matched", "missing o
 
 func (t *Table) cells() []string {
 	if t.Error != "" {
-		return []string{t.Name, "not compared: " + t.Error}
+		return []string{t.Label(), "not compared: " + t.Error}
 	}
-	return []string{t.Name, fmt.Sprint(t.BlueRows), fmt.Sprint(t.GreenRows), fmt.Sprint(t.Matched), fmt.Sprint(t.MissingOnGreen),
+	return []string{t.Label(), fmt.Sprint(t.BlueRows), fmt.Sprint(t.GreenRows), fmt.Sprint(t.Matched), fmt.Sprint(t.MissingOnGreen),
 		fmt.Sprint(t.MissingOnBlue), fmt.Sprint(t.Different), fmt.Sprint(t.InFlight)}
 }
 
@@ -192,11 +208,14 @@ func (r *Report) samples(w io.Writer, bullet string) {
 			if len(s) == 0 {
 				continue
 			}
-			fmt.Fprintf(w, "\n%s%s %s:", bullet, t.Name, strings.ReplaceAll(c.String(), "_", " "))
+			fmt.Fprintf(w, "\n%s%s %s:", bullet, t.Label(), strings.ReplaceAll(c.String(), "_", " "))
 			for _, x := range s {
 				fmt.Fprintf(w, " (%s)", x.Key)
 				if len(x.Columns) > 0 {
 					fmt.Fprintf(w, "[%s]", strings.Join(x.Columns, ","))
+				}
+				if x.Error != "" {
+					fmt.Fprintf(w, "{%s}", x.Error)
 				}
 			}
 			fmt.Fprintln(w)

@@ -96,7 +96,8 @@ func (p *pair) chunkBounds(ctx context.Context, s *shape, n int) ([]string, erro
 
 func quoteTable(s *shape) string { return pgx.Identifier{s.table.Schema, s.table.Name}.Sanitize() }
 
-// chunkSQL is the COPY of a chunk's rows, every column as text.
+// chunkSQL is the COPY of a chunk's rows, every column as text. s is the
+// shape of the side read (for a mapped table, green's names and types).
 func chunkSQL(s *shape, c chunk) string {
 	q := "SELECT " + identList(s.cols) + " FROM " + quoteTable(s)
 	var where []string
@@ -132,6 +133,9 @@ type rowSet struct {
 	line map[string]string // key → the row's COPY line, when keep
 	nkey int
 	part []byte // an incomplete line carried between writes
+	// conv, for a mapped table, turns each line into its canonical line
+	// before it is hashed; nil on the fast path.
+	conv *converter
 }
 
 // Write takes COPY text output: one row per line, fields split by tabs.
@@ -153,6 +157,9 @@ func (r *rowSet) Write(b []byte) (int, error) {
 }
 
 func (r *rowSet) add(line []byte) {
+	if r.conv != nil {
+		line = r.conv.line(line)
+	}
 	h := xxhash.Sum64(line)
 	r.n++
 	r.sum += h
@@ -187,8 +194,12 @@ const (
 	rowLines        // and each row's line
 )
 
-func newRowSet(s *shape, d detail) *rowSet {
+// newRowSet returns a rowSet for the lines of side i (0 blue, 1 green).
+func newRowSet(s *shape, i int, d detail) *rowSet {
 	r := &rowSet{nkey: len(s.key)}
+	if s.mapped != nil {
+		r.conv = s.mapped.converter(i)
+	}
 	if d >= rowHash {
 		r.rows = map[string]uint64{}
 	}
@@ -198,14 +209,15 @@ func newRowSet(s *shape, d detail) *rowSet {
 	return r
 }
 
-// read runs sql on both sides at once.
-func (p *pair) read(ctx context.Context, s *shape, sql string, d detail) ([2]*rowSet, error) {
+// read runs each side's statement (sql[0] on blue, sql[1] on green) on
+// both sides at once.
+func (p *pair) read(ctx context.Context, s *shape, sql [2]string, d detail) ([2]*rowSet, error) {
 	var sets [2]*rowSet
 	g, gctx := errgroup.WithContext(ctx)
 	for i := range sets {
-		sets[i] = newRowSet(s, d)
+		sets[i] = newRowSet(s, i, d)
 		g.Go(func() error {
-			if _, err := p.side(i).PgConn().CopyTo(gctx, sets[i], sql); err != nil {
+			if _, err := p.side(i).PgConn().CopyTo(gctx, sets[i], sql[i]); err != nil {
 				return fmt.Errorf("%s: %w", sideName[i], err)
 			}
 			return nil
@@ -225,7 +237,7 @@ type chunkResult struct {
 // and hash sums; only when they differ is the chunk read again with each
 // row's key and hash, and compared row by row.
 func (p *pair) compareChunk(ctx context.Context, s *shape, c chunk, o *Options) (chunkResult, error) {
-	sql := chunkSQL(s, c)
+	sql := [2]string{chunkSQL(s, c), chunkSQL(s.on(1), c)}
 	sets, err := p.read(ctx, s, sql, sumOnly)
 	if err != nil {
 		return chunkResult{}, err

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/bgsync/bgsync/change"
+	"github.com/bgsync/bgsync/transform"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -18,10 +19,47 @@ type shape struct {
 	key   []string          // primary key columns, in key order
 	cols  []string          // key columns, then the others by name
 	types map[string]string // column → type on blue, for literals
+	// green is the table as green is read, when it differs from blue
+	// (a mapped table); nil: the same as blue.
+	green *shape
+	// mapped, when set, turns each side's COPY lines into canonical lines
+	// through the table's transform; nil: lines are compared as printed.
+	mapped *mapped
 }
 
-// loadShape reads the table on both sides and checks they agree.
-func loadShape(ctx context.Context, p *pair, t change.Table) (*shape, error) {
+// on returns the shape of side i (0 blue, 1 green).
+func (s *shape) on(i int) *shape {
+	if i == 1 && s.green != nil {
+		return s.green
+	}
+	return s
+}
+
+// compared is the shape of the lines compared: green's columns for a
+// mapped table (its canonical lines are in green's shape), else the table's.
+func (s *shape) compared() *shape { return s.on(1) }
+
+// loadShape reads the table on both sides and decides how to compare it:
+// without a mapping, or with an identity mapping where both sides have the
+// same columns, rows are compared as printed (the fast path); otherwise
+// through the mapping.
+func loadShape(ctx context.Context, p *pair, t change.Table, m *transform.Mapping) (*shape, error) {
+	if m != nil && m.Source() != t {
+		return nil, fmt.Errorf("the transform given for %s maps %s", t, m.Source())
+	}
+	if m == nil || m.Identity() {
+		s, err := loadSame(ctx, p, t)
+		if err == nil || m == nil {
+			return s, err
+		}
+		// An identity mapping of a table green has more columns of (filled
+		// by their defaults): compare the columns the mapping fills.
+	}
+	return loadMapped(ctx, p, m)
+}
+
+// loadSame reads the table on both sides and checks they agree.
+func loadSame(ctx context.Context, p *pair, t change.Table) (*shape, error) {
 	var sides [2]*shape
 	for i, c := range []*pgx.Conn{p.blue, p.green} {
 		s, err := readShape(ctx, c, t)
@@ -35,7 +73,7 @@ func loadShape(ctx context.Context, p *pair, t change.Table) (*shape, error) {
 		return nil, fmt.Errorf("primary keys differ: blue (%s), green (%s)", strings.Join(b.key, ", "), strings.Join(g.key, ", "))
 	}
 	if !slices.Equal(b.cols, g.cols) {
-		return nil, fmt.Errorf("columns differ: only on blue %v, only on green %v (transforms are not applied by verify yet)",
+		return nil, fmt.Errorf("columns differ: only on blue %v, only on green %v (declare the table's transforms.blue_to_green)",
 			minus(b.cols, g.cols), minus(g.cols, b.cols))
 	}
 	return b, nil

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/bgsync/bgsync/change"
+	"github.com/bgsync/bgsync/transform"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -15,8 +16,13 @@ import (
 type Options struct {
 	// BlueDSN and GreenDSN reach the two databases.
 	BlueDSN, GreenDSN string
-	// Tables to compare, by their (same) name on both sides.
+	// Tables to compare, by their name on blue.
 	Tables []change.Table
+	// Mappings are the blue-to-green transforms, by blue table. A table
+	// without one, or with an identity mapping where both sides have the
+	// same columns, is compared as printed; the others are read under
+	// green's names and compared through the mapping.
+	Mappings map[change.Table]*transform.Mapping
 	// ChunkRows is the keyset chunk size (default 10000).
 	ChunkRows int
 	// Parallel is the number of chunk workers (default 4).
@@ -82,8 +88,12 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	}
 	tables := make([]*tableRun, 0, len(opts.Tables))
 	for _, t := range opts.Tables {
+		m := opts.Mappings[t]
 		tr := &tableRun{res: &Table{Name: t.String()}}
-		tr.shape, err = loadShape(ctx, probe, t)
+		if m != nil && m.Target() != t {
+			tr.res.Green = m.Target().String()
+		}
+		tr.shape, err = loadShape(ctx, probe, t, m)
 		if err != nil {
 			tr.res.Error = err.Error()
 		}
@@ -111,7 +121,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 				tk.t.merge(out)
 				tk.t.done++
 				rows += int64(out.blueRows + out.greenRows)
-				pr := Progress{Table: tk.t.res.Name, ChunksDone: tk.t.done, Chunks: tk.t.chunks,
+				pr := Progress{Table: tk.t.res.Label(), ChunksDone: tk.t.done, Chunks: tk.t.chunks,
 					TableRows: tk.t.res.BlueRows + tk.t.res.GreenRows, Rows: rows, Elapsed: time.Since(start)}
 				mu.Unlock()
 				if opts.Progress != nil {

@@ -12,7 +12,7 @@ var testShape = &shape{table: change.Table{Schema: "public", Name: "t"}, key: []
 	cols: []string{"a", "b", "v"}, types: map[string]string{"a": "text", "b": "integer", "v": "text"}}
 
 func TestRowSetSplitsLinesAcrossWrites(t *testing.T) {
-	r := newRowSet(testShape, rowLines)
+	r := newRowSet(testShape, 0, rowLines)
 	for _, part := range []string{"x\t1\tone\ny", "\t2\ttw", "o\n", "z\\tq\t3\t\\N\n"} {
 		if _, err := r.Write([]byte(part)); err != nil {
 			t.Fatal(err)
@@ -29,7 +29,7 @@ func TestRowSetSplitsLinesAcrossWrites(t *testing.T) {
 	if r.line["y\t2"] != "y\t2\ttwo" {
 		t.Errorf("line of y,2: %q", r.line["y\t2"])
 	}
-	sum := newRowSet(testShape, sumOnly)
+	sum := newRowSet(testShape, 0, sumOnly)
 	sum.Write([]byte("y\t2\ttwo\nx\t1\tone\nz\\tq\t3\t\\N\n"))
 	if sum.n != 3 || sum.sum != r.sum || sum.rows != nil {
 		t.Errorf("sum of the same rows in another order: n %d sum %x, want %x", sum.n, sum.sum, r.sum)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/bgsync/bgsync/change"
 	"github.com/bgsync/bgsync/internal/config"
+	"github.com/bgsync/bgsync/transform"
 	"github.com/bgsync/bgsync/verify"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -38,6 +39,15 @@ sides are read in primary-key chunks (short statements, no long snapshot or
 lock), rows are hashed, and only chunks whose hashes differ are compared row
 by row. Per table it reports the rows on each side, matched, missing on green,
 missing on blue, different (with the columns), and in flight.
+
+Tables are named as on blue (--tables too). Where a table's shape differs
+between the versions, blue's rows are mapped through its
+transforms.blue_to_green (compiled against both live schemas first; a
+problem is a config error) and compared by value with green's rows under
+green's names: 12.5 equals 12.50, JSON key order and spacing do not
+matter, NULL equals only NULL. Green columns the transform does not fill
+are not compared; a row the transform fails on is different, with the
+error. Such tables are slower to compare than tables of the same shape.
 
 While bgsync run is syncing, a row can differ only because its change is on
 its way. verify notes the source positions when it reads a chunk and, for the
@@ -88,7 +98,11 @@ func (a *app) verify(ctx context.Context, out, errOut io.Writer, f *verifyFlags)
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
-	opts := verify.Options{BlueDSN: a.dsn[config.Blue], GreenDSN: a.dsn[config.Green], Tables: tables,
+	ms, err := a.verifyMappings(ctx)
+	if err != nil {
+		return err
+	}
+	opts := verify.Options{BlueDSN: a.dsn[config.Blue], GreenDSN: a.dsn[config.Green], Tables: tables, Mappings: ms,
 		ChunkRows: f.chunkRows, Parallel: f.parallel, Sample: f.sample, SettleTimeout: f.settleTimeout}
 	if f.sample == 0 {
 		opts.Sample = -1
@@ -137,6 +151,30 @@ func (a *app) verify(ctx context.Context, out, errOut io.Writer, f *verifyFlags)
 	default:
 		return withCode(exitNoMeasure, errors.New("verify: could not measure every table"))
 	}
+}
+
+// verifyMappings compiles every table's blue-to-green transform against
+// both live schemas, as run does: verify maps blue's rows through them. A
+// problem in any is a config error (exit 2).
+func (a *app) verifyMappings(ctx context.Context) (map[change.Table]*transform.Mapping, error) {
+	conns, err := a.connectBoth(ctx)
+	if err != nil {
+		return nil, withCode(exitNoMeasure, fmt.Errorf("verify: %w", err))
+	}
+	defer func() {
+		for _, c := range conns {
+			c.Close(context.Background())
+		}
+	}()
+	ms, err := a.compileTransforms(ctx, conns, config.Blue)
+	var ce *config.Error
+	switch {
+	case errors.As(err, &ce):
+		return nil, err
+	case err != nil:
+		return nil, withCode(exitNoMeasure, fmt.Errorf("verify: %s", scrubAll(err.Error())))
+	}
+	return ms[config.Blue], nil
 }
 
 // verifyTables resolves --tables against the synced tables.
