@@ -183,8 +183,8 @@ INSERT INTO customers SELECT g, 'u' || g || '@example.com', 'User ' || g, g * 7,
 
 // TestCheckTransformsLossy: email lower-cased on the way to green, names
 // split at the first space only in spirit (a double space and a two-word
-// first name do not come back), and a NULL price the cents helpers cannot
-// take: exit 1, and the report names the table, key, column, values and
+// first name do not come back), and attrs text that is not JSON, which
+// green's jsonb column cannot take: exit 1, and the report names the table, key, column, values and
 // expressions of each.
 func TestCheckTransformsLossy(t *testing.T) {
 	cfg := newCheckTransformsDB(t, "ct_lossy", "lower(email)",
@@ -192,7 +192,7 @@ func TestCheckTransformsLossy(t *testing.T) {
 	(1, 'ada@example.com', 'Ada Lovelace', 1250, NULL, NULL),
 	(2, 'Grace@Example.com', 'Grace Hopper', 99, NULL, NULL),
 	(3, 'alan@example.com', 'Alan  Turing', 10, NULL, NULL),
-	(4, 'edsger@example.com', 'Edsger Dijkstra', NULL, NULL, NULL);`,
+	(4, 'edsger@example.com', 'Edsger Dijkstra', 7, 'not json', NULL);`,
 		`INSERT INTO clients VALUES
 	(10, 'mary@example.com', 'Mary Ann', 'Evans', 1, NULL),
 	(11, 'ok@example.com', 'Ok', 'Fine', 2, NULL);`)
@@ -228,7 +228,7 @@ func TestCheckTransformsLossy(t *testing.T) {
 		t.Errorf("from blue: want 4 rows, 3 lossy (email 1, name 1, 1 failed), got %+v", blue)
 	}
 	wantBlue := []sample{{"id=2", "email", "Grace@Example.com", "grace@example.com"}, {"id=3", "name", "Alan  Turing", "Alan Turing"},
-		{"id=4", "price", "", "error in blue_to_green to public.clients"}}
+		{"id=4", "attrs", "", "error in blue_to_green to public.clients"}}
 	if fmt.Sprint(got["blue"]) != fmt.Sprint(wantBlue) {
 		t.Errorf("from blue: samples\n got %v\nwant %v", got["blue"], wantBlue)
 	}
@@ -256,7 +256,7 @@ func TestCheckTransformsLossy(t *testing.T) {
 		`public.customers id=3 name: "Alan  Turing" → "Alan Turing"`,
 		`blue_to_green set last_name = trim(join(split(name, " ")[1:], " "))`,
 		`green_to_blue set name = trim(first_name + " " + last_name)`,
-		`public.customers id=4: blue_to_green at public.clients.price failed`,
+		`public.customers id=4: blue_to_green at public.clients.attrs failed`,
 		`public.clients id=10 first_name: "Mary Ann" → "Mary"`,
 		`blue→green→blue: 4 rows checked, 3 lossy`,
 		"2 checks found lossy rows",

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -137,22 +138,23 @@ INSERT INTO clients VALUES (%[1]d, 'client %[1]d');
 INSERT INTO tickets VALUES (%[1]d, 'green ticket %[1]d');
 COMMIT`, g, quoteLit(fmt.Sprintf("Hopper %d", i)), 3*g, fmt.Sprintf("%d.%02d", i, i%100)))
 	}
-	// Updates and deletes of each side's own rows.
-	execAll(t, ctx, blue, `UPDATE accounts SET email = 'changed' || id || '@blue.example' WHERE id % 5 = 0;
+	// Updates and deletes of each side's own rows (blue's below 1000,
+	// green's above): nothing here races the other side.
+	execAll(t, ctx, blue, `UPDATE accounts SET email = 'changed' || id || '@blue.example' WHERE id % 5 = 0 AND id < 1000;
 UPDATE people SET name = 'Ada Byron King' WHERE id = 7;
-UPDATE orders SET qty = qty + 10 WHERE id % 4 = 0;
-UPDATE products SET price_cents = price_cents + 1 WHERE id % 3 = 0;
+UPDATE orders SET qty = qty + 10 WHERE id % 4 = 0 AND id < 1000;
+UPDATE products SET price_cents = price_cents + 1 WHERE id % 3 = 0 AND id < 1000;
 UPDATE settings SET attrs = '{"theme": "light"}' WHERE id = 2;
 UPDATE settings SET attrs = NULL WHERE id = 3;
-UPDATE customers SET name = name || ' (vip)' WHERE id % 6 = 0;
+UPDATE customers SET name = name || ' (vip)' WHERE id % 6 = 0 AND id < 1000;
 DELETE FROM accounts WHERE id = 11; DELETE FROM people WHERE id = 11; DELETE FROM orders WHERE id = 11;
 DELETE FROM products WHERE id = 11; DELETE FROM settings WHERE id = 11; DELETE FROM customers WHERE id = 11;
 DELETE FROM tickets WHERE id = 11`)
-	execAll(t, ctx, green, `UPDATE accounts SET email_address = 'changed' || id || '@green.example' WHERE id % 5 = 0;
+	execAll(t, ctx, green, `UPDATE accounts SET email_address = 'changed' || id || '@green.example' WHERE id % 5 = 0 AND id > 1000;
 UPDATE people SET last_name = 'Hopper-Murray' WHERE id = 1007;
 UPDATE orders SET qty = 5, total_cents = 5 * unit_cents WHERE id = 1008;
-UPDATE products SET price = price + 0.01 WHERE id % 3 = 0;
-UPDATE clients SET name = name || ' (vip)' WHERE id % 6 = 0;
+UPDATE products SET price = price + 0.01 WHERE id % 3 = 0 AND id > 1000;
+UPDATE clients SET name = name || ' (vip)' WHERE id % 6 = 0 AND id > 1000;
 DELETE FROM accounts WHERE id = 1012; DELETE FROM people WHERE id = 1012; DELETE FROM orders WHERE id = 1012;
 DELETE FROM products WHERE id = 1012; DELETE FROM settings WHERE id = 1012; DELETE FROM clients WHERE id = 1012;
 DELETE FROM tickets WHERE id = 1012`)
@@ -299,10 +301,12 @@ func transformDiffs(ctx context.Context, blue, green *pgx.Conn) ([]string, error
 			},
 			toBlue: func(r []any) []any {
 				whole, frac, _ := strings.Cut(s(r[1]), ".")
-				var w, f int32
-				fmt.Sscan(whole, &w)
-				fmt.Sscan(frac, &f)
-				return []any{r[0], w*100 + f}
+				w, err1 := strconv.Atoi(whole)
+				f, err2 := strconv.Atoi(frac)
+				if err1 != nil || err2 != nil || len(frac) != 2 {
+					return []any{r[0], "unparsable price " + s(r[1])}
+				}
+				return []any{r[0], int32(w*100 + f)}
 			}},
 		// JSON is compared as data: parsed on both sides below.
 		{table: "settings", blueSQL: `SELECT id, attrs FROM settings`, greenSQL: `SELECT id, attrs::text FROM settings`},

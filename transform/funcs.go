@@ -23,6 +23,22 @@ import (
 //	unscaled(i, n)             the int i divided by 10^n as an exact Decimal
 //	in_zone(t, "Europe/Paris") the wall-clock time t (a timestamp without time zone) placed in a zone
 //	wall(t, "Europe/Paris")    the wall-clock time of t in a zone, as a timestamp without time zone
+//
+// As in SQL, every helper but coalesce, json_get and json_text returns nil
+// (NULL) when an argument is nil.
+// nullSafe makes f return nil when any argument is nil, as SQL functions
+// return NULL: a NULL column in a row must not be a type error.
+func nullSafe(f func(args ...any) (any, error)) func(args ...any) (any, error) {
+	return func(args ...any) (any, error) {
+		for _, a := range args {
+			if a == nil {
+				return nil, nil
+			}
+		}
+		return f(args...)
+	}
+}
+
 func helpers() []expr.Option {
 	return []expr.Option{
 		expr.Function("coalesce", func(args ...any) (any, error) {
@@ -33,13 +49,13 @@ func helpers() []expr.Option {
 			}
 			return nil, nil
 		}),
-		expr.Function("split_part", func(args ...any) (any, error) {
+		expr.Function("split_part", nullSafe(func(args ...any) (any, error) {
 			parts := strings.Split(args[0].(string), args[1].(string))
 			if n := args[2].(int); n >= 0 && n < len(parts) {
 				return parts[n], nil
 			}
 			return "", nil
-		}, new(func(string, string, int) string)),
+		}), new(func(string, string, int) string)),
 		expr.Function("json_get", func(args ...any) (any, error) {
 			return jsonGet(args[0], args[1].(string))
 		}, new(func(any, string) any)),
@@ -47,14 +63,14 @@ func helpers() []expr.Option {
 			b, err := json.Marshal(args[0])
 			return string(b), err
 		}, new(func(any) string)),
-		expr.Function("decimal", func(args ...any) (any, error) {
+		expr.Function("decimal", nullSafe(func(args ...any) (any, error) {
 			r, err := ratOf(args[0])
 			if err != nil {
 				return nil, err
 			}
 			return Decimal(ratText(r)), nil
-		}, new(func(any) Decimal)),
-		expr.Function("scaled", func(args ...any) (any, error) {
+		}), new(func(any) Decimal)),
+		expr.Function("scaled", nullSafe(func(args ...any) (any, error) {
 			r, err := ratOf(args[0])
 			if err != nil {
 				return nil, err
@@ -64,28 +80,28 @@ func helpers() []expr.Option {
 				return nil, fmt.Errorf("scaled(%s, %d) is not a whole number within 64 bits", ratText(r), args[1])
 			}
 			return int(r.Num().Int64()), nil
-		}, new(func(any, int) int)),
-		expr.Function("unscaled", func(args ...any) (any, error) {
+		}), new(func(any, int) int)),
+		expr.Function("unscaled", nullSafe(func(args ...any) (any, error) {
 			r := new(big.Rat).SetInt64(int64(args[0].(int)))
 			r.Quo(r, pow10(args[1].(int)))
 			return Decimal(r.FloatString(max(args[1].(int), 0))), nil
-		}, new(func(int, int) Decimal)),
-		expr.Function("in_zone", func(args ...any) (any, error) {
+		}), new(func(int, int) Decimal)),
+		expr.Function("in_zone", nullSafe(func(args ...any) (any, error) {
 			loc, err := time.LoadLocation(args[1].(string))
 			if err != nil {
 				return nil, err
 			}
 			t := args[0].(time.Time)
 			return time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), loc), nil
-		}, new(func(time.Time, string) time.Time)),
-		expr.Function("wall", func(args ...any) (any, error) {
+		}), new(func(time.Time, string) time.Time)),
+		expr.Function("wall", nullSafe(func(args ...any) (any, error) {
 			loc, err := time.LoadLocation(args[1].(string))
 			if err != nil {
 				return nil, err
 			}
 			t := args[0].(time.Time).In(loc)
 			return time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), time.UTC), nil
-		}, new(func(time.Time, string) time.Time)),
+		}), new(func(time.Time, string) time.Time)),
 	}
 }
 

@@ -63,10 +63,10 @@ func jsonbText(s string) (string, error) {
 	d.UseNumber()
 	var x any
 	if err := d.Decode(&x); err != nil {
-		return "", fmt.Errorf("%s is not JSON: %v", clip(s), err)
+		return "", fmt.Errorf("%q is not JSON: %v", clip(s), err)
 	}
 	if d.More() {
-		return "", fmt.Errorf("%s is not JSON: text after the value", clip(s))
+		return "", fmt.Errorf("%q is not JSON: text after the value", clip(s))
 	}
 	var b bytes.Buffer
 	if err := appendJSONB(&b, x); err != nil {

@@ -323,3 +323,19 @@ func TestStoredForm(t *testing.T) {
 		}
 	}
 }
+
+func TestHelpersPassNull(t *testing.T) {
+	blue := cols("id:integer:key", "name:text", "price_cents:integer")
+	green := cols("id:integer:key", "first_name:text", "price:numeric(12,2)")
+	m := mustCompile(t, Rule{Drop: []string{"name", "price_cents"}, Set: map[string]string{
+		"first_name": `split_part(name, " ", 0)`, "price": `unscaled(price_cents, 2)`}}, blue, green)
+	g, err := m.Map(insert(blue, change.Int(1), change.Null(), change.Null()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []string{"first_name", "price"} {
+		if v := get(t, g, c); v.Kind != change.KindNull {
+			t.Errorf("%s from NULL = %v, want NULL", c, v)
+		}
+	}
+}

@@ -173,7 +173,7 @@ func fromGo(x any, pgType string, zone *time.Location) (change.Value, error) {
 		switch v := x.(type) {
 		case string:
 			if !json.Valid([]byte(v)) {
-				return change.Value{}, fmt.Errorf("%s is not JSON", clip(v))
+				return change.Value{}, fmt.Errorf("%q is not JSON", clip(v))
 			}
 			return change.JSON(v), nil
 		default:

@@ -112,8 +112,11 @@ type rtCheck struct {
 	FailedRows      int64            `json:"failed_rows"` // lossy because a mapping failed
 	LossyColumns    map[string]int64 `json:"lossy_columns"`
 	NotRoundTripped []string         `json:"not_round_tripped"`
-	Samples         []rtSample       `json:"samples"`
-	Error           string           `json:"error,omitempty"` // the side could not be read
+	// ReformattedJSON: text columns holding JSON that came back as the
+	// same data in another text (key order, spacing): not lossy.
+	ReformattedJSON []string   `json:"reformatted_json,omitempty"`
+	Samples         []rtSample `json:"samples"`
+	Error           string     `json:"error,omitempty"` // the side could not be read
 }
 
 // rtSample is one lossy column of one row, or a row a mapping failed on.
@@ -251,15 +254,19 @@ func (a *app) checkRoundTrip(ctx context.Context, conn *pgx.Conn, ms map[config.
 	}
 	rt := newRoundTrip(cols, ms[from][src], ms[from.Other()][via], a.cfg.TransformRule(i, from), a.cfg.TransformRule(i, from.Other()),
 		hopName(from), hopName(from.Other()))
+	reformat := map[string]bool{}
 	notRT := map[string]bool{}
 	for _, c := range rt.notFilled {
 		notRT[c] = true
 	}
 	err = sampleRows(ctx, conn, src, cols, f.sample, func(row change.Row) {
 		res.RowsChecked++
-		diffs, absent, ferr := rt.check(row)
+		diffs, absent, reformatted, ferr := rt.check(row)
 		for _, c := range absent {
 			notRT[c] = true
+		}
+		for _, c := range reformatted {
+			reformat[c] = true
 		}
 		key := rt.key(row)
 		if ferr != nil {
@@ -289,6 +296,10 @@ func (a *app) checkRoundTrip(ctx context.Context, conn *pgx.Conn, ms map[config.
 		res.NotRoundTripped = append(res.NotRoundTripped, c)
 	}
 	sort.Strings(res.NotRoundTripped)
+	for c := range reformat {
+		res.ReformattedJSON = append(res.ReformattedJSON, c)
+	}
+	sort.Strings(res.ReformattedJSON)
 	return res
 }
 
@@ -378,6 +389,9 @@ func (r *rtReport) text(w io.Writer) error {
 			nrt = strings.Join(c.NotRoundTripped, ", ")
 		}
 		fmt.Fprintf(&b, "    not round-tripped: %s\n", nrt)
+		if len(c.ReformattedJSON) > 0 {
+			fmt.Fprintf(&b, "    JSON text reformatted, same data: %s\n", strings.Join(c.ReformattedJSON, ", "))
+		}
 		for _, s := range c.Samples {
 			if s.Error != "" {
 				at := s.Transform
@@ -488,14 +502,14 @@ func newRoundTrip(cols []transform.Column, fwd, back *transform.Mapping, fwdRule
 // check maps row there and back. It returns the columns whose value
 // changed, the columns the way back left unset (their inputs were not
 // filled on the way out), or the error of the mapping that failed.
-func (r *roundTrip) check(row change.Row) (diffs []rtDiff, unset []string, err error) {
+func (r *roundTrip) check(row change.Row) (diffs []rtDiff, unset, reformatted []string, err error) {
 	there, err := r.fwd.Map(&change.Change{Op: change.OpInsert, Table: r.fwdM.Source(), Columns: r.ccols, After: row})
 	if err != nil {
-		return nil, nil, &hopError{hop: r.fwdHop, rule: r.fwdRule, err: err}
+		return nil, nil, nil, &hopError{hop: r.fwdHop, rule: r.fwdRule, err: err}
 	}
 	back, err := r.back.Map(&change.Change{Op: change.OpInsert, Table: there.Table, Columns: there.Columns, After: there.After})
 	if err != nil {
-		return nil, nil, &hopError{hop: r.backHop, rule: r.backRule, err: err}
+		return nil, nil, nil, &hopError{hop: r.backHop, rule: r.backRule, err: err}
 	}
 	for j, c := range back.Columns {
 		v := back.After[j]
@@ -508,10 +522,25 @@ func (r *roundTrip) check(row change.Row) (diffs []rtDiff, unset []string, err e
 			continue
 		}
 		if transform.Canonical(row[k]) != transform.Canonical(v) {
+			if sameJSON(row[k], v) {
+				reformatted = append(reformatted, c.Name)
+				continue
+			}
 			diffs = append(diffs, rtDiff{column: c.Name, original: row[k], after: v})
 		}
 	}
-	return diffs, unset, nil
+	return diffs, unset, reformatted, nil
+}
+
+// sameJSON reports whether two texts (a text column that went through a
+// json or jsonb column and back) hold the same JSON data: the way back
+// prints it as the JSON column does (jsonb sorts keys), which changes the
+// text but not what it says.
+func sameJSON(a, b change.Value) bool {
+	if a.Kind != change.KindText || b.Kind != change.KindText || !json.Valid([]byte(a.S)) || !json.Valid([]byte(b.S)) {
+		return false
+	}
+	return transform.Canonical(change.JSON(a.S)) == transform.Canonical(change.JSON(b.S))
 }
 
 // key names row by its primary key, "id=3" or "a=x, b=2"; "" without one.

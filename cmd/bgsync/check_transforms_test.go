@@ -64,7 +64,7 @@ func TestRoundTripCheck(t *testing.T) {
 			if got := strings.Join(rt.notFilled, ","); got != "legacy_code" {
 				t.Errorf("not filled: %q, want legacy_code", got)
 			}
-			diffs, unset, err := rt.check(tc.row)
+			diffs, unset, _, err := rt.check(tc.row)
 			var got []string
 			for _, d := range diffs {
 				got = append(got, fmt.Sprintf("%s: %q → %q", d.column, displayValue(d.original), displayValue(d.after)))
@@ -94,7 +94,7 @@ func TestRoundTripInvolvedAndFailure(t *testing.T) {
 	if d := cmp.Diff(want, rt.involved("email")); d != "" {
 		t.Errorf("involved(email) (-want +got):\n%s", d)
 	}
-	_, _, err := rt.check(change.Row{change.Int(4), change.Text("a"), change.Text("b"), change.Null(), change.Null()})
+	_, _, _, err := rt.check(change.Row{change.Int(4), change.Text("a"), change.Text("b"), change.Null(), change.Null()})
 	s := rt.failureSample(rt.key(change.Row{change.Int(4)}), err)
 	if s.Table != "public.customers" || s.Key != "id=4" || s.Transform != "blue_to_green" || s.Target != "public.clients" ||
 		s.Column != "price" || strings.Contains(s.Error, "\n") || len(s.Expressions) != 1 ||
@@ -162,5 +162,21 @@ func TestRoundTripReportText(t *testing.T) {
 `
 	if d := cmp.Diff(want, b.String()); d != "" {
 		t.Errorf("text (-want +got):\n%s", d)
+	}
+}
+
+func TestSameJSON(t *testing.T) {
+	for _, tc := range []struct {
+		a, b change.Value
+		want bool
+	}{
+		{change.Text(`{"b": 1, "a": [2]}`), change.Text(`{"a": [2], "b": 1}`), true},
+		{change.Text(`{"a": 1}`), change.Text(`{"a": 2}`), false},
+		{change.Text(`not json`), change.Text(`not  json`), false},
+		{change.JSON(`{"a":1}`), change.Text(`{"a": 1}`), false}, // only text that went through JSON
+	} {
+		if got := sameJSON(tc.a, tc.b); got != tc.want {
+			t.Errorf("sameJSON(%q, %q) = %v, want %v", tc.a.S, tc.b.S, got, tc.want)
+		}
 	}
 }

@@ -172,7 +172,7 @@ func (a *app) directionConfig(src, dst config.Side, brokers []string, maps mappi
 		Transforms:      maps,
 		DeadLetter:      deadLetter,
 		DeadLetterTopic: a.cfg.DeadLetterTopic(),
-		Name: name,
+		Name:            name,
 		Capture: capturepg.Config{
 			DSN:              a.dsn[src],
 			Slot:             a.cfg.SlotName(src),

@@ -16,8 +16,8 @@ const (
 	StateDraining State = "draining"
 	// StatePaused: stopped at a change its transform cannot map (see
 	// TransformError); LastError names it. It stays paused until stopped.
-	StatePaused State = "paused"
-	StateStopped  State = "stopped"
+	StatePaused  State = "paused"
+	StateStopped State = "stopped"
 )
 
 // Stats is a snapshot of a direction.
@@ -66,8 +66,8 @@ type Stats struct {
 	DeadLetters     int64
 	DeadLettered    uint64
 	TransformErrors uint64
-	Checkpoint string
-	LastCommit time.Time // source commit time of the last applied txn
+	Checkpoint      string
+	LastCommit      time.Time // source commit time of the last applied txn
 	// Lag is the heartbeat lag: the age of the oldest heartbeat written
 	// into the source and not yet applied on the target, or the latency of
 	// the last one when none is in flight (see lagTracker). LagP50 and
