@@ -56,7 +56,8 @@ func TestRoundTripCheck(t *testing.T) {
 		{"one word", "email", row(1, "a@x", "Prince", change.Int(0)), ""},
 		{"double space", "email", row(3, "a@x", "Alan  Turing", change.Int(1)), `name: "Alan  Turing" → "Alan Turing"`},
 		{"lower", "lower(email)", row(2, "G@X", "Grace Hopper", change.Int(99)), `email: "G@X" → "g@x"`},
-		{"null cents", "email", row(4, "a@x", "Ed D", change.Null()), "error: blue_to_green"},
+		{"null cents", "email", row(4, "a@x", "Ed D", change.Null()), ""}, // NULL in, NULL back
+		{"failing expression", "int(email)", row(5, "a@x", "Ed D", change.Int(1)), "error: blue_to_green"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -94,11 +95,15 @@ func TestRoundTripInvolvedAndFailure(t *testing.T) {
 	if d := cmp.Diff(want, rt.involved("email")); d != "" {
 		t.Errorf("involved(email) (-want +got):\n%s", d)
 	}
+	rt = ctRoundTrip(t, "int(email)")
 	_, _, _, err := rt.check(change.Row{change.Int(4), change.Text("a"), change.Text("b"), change.Null(), change.Null()})
+	if err == nil {
+		t.Fatal("int(\"a\") did not fail")
+	}
 	s := rt.failureSample(rt.key(change.Row{change.Int(4)}), err)
 	if s.Table != "public.customers" || s.Key != "id=4" || s.Transform != "blue_to_green" || s.Target != "public.clients" ||
-		s.Column != "price" || strings.Contains(s.Error, "\n") || len(s.Expressions) != 1 ||
-		s.Expressions[0] != "blue_to_green set price = unscaled(price_cents, 2)" {
+		s.Column != "email_address" || strings.Contains(s.Error, "\n") || len(s.Expressions) != 1 ||
+		s.Expressions[0] != "blue_to_green set email_address = int(email)" {
 		t.Errorf("failure sample: %+v", s)
 	}
 }
