@@ -42,6 +42,10 @@ func TestDecide(t *testing.T) {
 		{"stale verify", Cutover, func(in *Inputs) { in.Verify.Finished = now.Add(-2 * time.Hour) }, Fail, "the last verify finished 2h0m0s ago"},
 		{"no verify yet", Cutover, func(in *Inputs) { in.Verify = Verify{} }, Pending, "no verify run is recorded"},
 		{"unresolved conflict", Rollback, func(in *Inputs) { in.BlueToGreen.Unresolved = 2 }, Fail, "2 conflicts are unresolved"},
+		{"dead letter", Cutover, func(in *Inputs) { in.GreenToBlue.DeadLetters = 1 }, Fail, "1 rows a transform could not map are in the dead_letters table"},
+		{"paused", Cutover, func(in *Inputs) {
+			in.BlueToGreen.State, in.BlueToGreen.LastError = "paused", "transform failed: table public.events"
+		}, Fail, "blue-to-green is paused"},
 		{"recent error", Cutover, func(in *Inputs) {
 			in.GreenToBlue.LastErrorAt, in.GreenToBlue.LastError = now.Add(-time.Minute), "deadlock\ngoroutine"
 		}, Fail, "green-to-blue failed 1m0s ago (within the 5m0s window): deadlock"},
