@@ -38,6 +38,18 @@ target atomically and in commit order. The source slot is acknowledged only up
 to what the target has durably applied, so a crash, a database restart or the
 loss of Kafka's data loses nothing.
 
+Before anything moves, run compiles every table's transforms against both live
+schemas, as setup does (exit 2 with every problem and its config line). Changes
+are mapped into the target's shape after Kafka and before conflicts are
+checked, so before-images are compared as the target holds its rows. A row a
+transform cannot map (an expression failing on its data) pauses its direction:
+state "paused", last_error naming table, key, column, source position and
+expression, bgsync_direction_paused 1, the gates FAIL; nothing after it is
+applied and the slot keeps it. Fix the transform (or set the table's on_error:
+dead-letter) and restart. With on_error: dead-letter the row goes to the
+target's <name>.dead_letters table and the <prefix>.dead_letters topic instead,
+the stream goes on, and the gates FAIL until each such row has handled_at set.
+
 Each direction is supervised on its own: on an error it restarts with backoff
 from the target's checkpoint. Every --progress interval a "progress" log line
 reports rows applied, rows/s, lag and the checkpoint. SIGTERM or SIGINT drains:

@@ -19,7 +19,13 @@ func newSetupCmd(g *globalFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "setup",
 		Short: "Check prerequisites and create the slot, publication and bgsync's schema",
-		Long: `setup checks, on every side a configured direction uses, what bgsync needs
+		Long: `setup first compiles every table's transforms (tables[].transforms, green_name)
+against the live columns of both sides: every target column that must be
+filled is filled, every expression compiles and returns a type its column
+takes, key columns map, every source column has a place. It lists every
+problem at once with its config line and exits 2.
+
+It then checks, on every side a configured direction uses, what bgsync needs
 (wal_level=logical, free replication slots, the REPLICATION privilege, a primary
 key on every synced table, the target tables) and what conflict handling needs
 (with directions: both, REPLICA IDENTITY FULL on every synced table and
@@ -28,7 +34,8 @@ timestamp_column), and reports every problem with how to fix it. Then it
 creates the publication and the logical replication slot on each source,
 the heartbeat table (in bgsync's schema, published with the tables; bgsync
 run updates it every lag.heartbeat_interval to measure lag end to end),
-bgsync's own schema (checkpoints, conflict log, tombstones) on each target, and
+bgsync's own schema (checkpoints, conflict log, tombstones, dead letters) on
+each target, and
 a trigger on each target table that records the application's deletes as
 tombstones, so a delete and a write that race are ordered by time. It is
 idempotent.
