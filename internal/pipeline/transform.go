@@ -74,6 +74,9 @@ func (m *mappers) mapTxns(direction string, txns []*change.Txn) ([]applypg.DeadL
 						c.Truncate[j] = mp.Target()
 					}
 				}
+				if len(c.Truncate) > 0 {
+					c.Table = c.Truncate[0] // Table is the first of them
+				}
 				kept = append(kept, c)
 				continue
 			}

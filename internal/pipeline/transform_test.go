@@ -26,7 +26,7 @@ func TestMapTxns(t *testing.T) {
 	txn := func() *change.Txn {
 		return &change.Txn{Position: 42, Changes: []change.Change{
 			ins(blue, 1, `{"b":1,"a":2}`), ins(other, 2, "x"), ins(blue, 3, "not json"),
-			{Op: change.OpTruncate, Truncate: []change.Table{blue, other}},
+			{Op: change.OpTruncate, Table: blue, Truncate: []change.Table{blue, other}},
 		}}
 	}
 	for _, dead := range []bool{false, true} {
@@ -46,7 +46,7 @@ func TestMapTxns(t *testing.T) {
 		}
 		got := tx.Changes
 		if len(got) != 3 || got[0].Table != green || got[0].After[1].S != `{"a": 2, "b": 1}` || got[1].Table != other ||
-			got[2].Truncate[0] != green || got[2].Truncate[1] != other {
+			got[2].Table != green || got[2].Truncate[0] != green || got[2].Truncate[1] != other {
 			t.Errorf("mapped txn: %+v", got)
 		}
 	}
