@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -162,7 +163,7 @@ func (p *bgsyncProc) observe(line string) {
 
 // warnings reports WARN and ERROR lines of a process that otherwise did
 // its job, so they are not lost in its log.
-func (p *bgsyncProc) warnings(r *engineResult, phase string) {
+func (p *bgsyncProc) warnings(r problemLog, phase string) {
 	p.mu.Lock()
 	lines := append([]string(nil), p.notable...)
 	p.mu.Unlock()
@@ -301,52 +302,85 @@ func (e *env) runBgsync(ctx context.Context) *engineResult {
 }
 
 func (e *env) bgsyncPhase(ctx context.Context, blue, green **pgx.Conn, phase string, r *engineResult) phaseResult {
+	return e.bgsyncDrain(ctx, blue, green, drainSpec{phase: phase, db: bgsyncDB, config: e.configPath(), rows: e.o.rows}, r)
+}
+
+// problemLog records a problem of a part of the bench, for the report.
+type problemLog interface {
+	problem(format string, args ...any)
+}
+
+// drainSpec is one one-way backlog drain of bgsync (blue → green): the
+// rows loaded on blue while bgsync is stopped, the database and config it
+// runs on, and the table green shows them in.
+type drainSpec struct {
+	phase      string // inserts or updates: what the load does and the poll checks
+	name       string // in logs and the log file's name; "" is phase
+	db, config string
+	rows       int
+	load       string // one source transaction over ids $1..$2; "" is phase's on bench
+	blueTable  string // vacuumed before the drain; "" is bench
+	greenTable string // polled; "" is bench
+}
+
+// bgsyncDrain loads s.rows rows on blue in o.txn-row transactions while
+// bgsync is not running, vacuums and checkpoints both sides, starts
+// `bgsync run` on s.config and times it until green holds the rows, then
+// stops it with SIGTERM.
+func (e *env) bgsyncDrain(ctx context.Context, blue, green **pgx.Conn, s drainSpec, r problemLog) phaseResult {
 	p := phaseResult{ran: true}
-	if p.err = errors.Join(ensure(ctx, e.blue, bgsyncDB, blue), ensure(ctx, e.green, bgsyncDB, green)); p.err != nil {
-		r.problem("bgsync %s: %v", phase, p.err)
+	name := cmp.Or(s.name, s.phase)
+	if p.err = errors.Join(ensure(ctx, e.blue, s.db, blue), ensure(ctx, e.green, s.db, green)); p.err != nil {
+		r.problem("bgsync %s: %v", name, p.err)
 		return p
 	}
-	logf("bgsync %s: loading %d rows on blue in %d-row transactions (bgsync not running)", phase, e.o.rows, e.o.txn)
-	if p.load, p.err = loadPhase(ctx, *blue, phase, e.o.rows, e.o.txn); p.err != nil {
-		r.problem("bgsync %s: %v", phase, p.err)
+	logf("bgsync %s: loading %d rows on blue in %d-row transactions (bgsync not running)", name, s.rows, e.o.txn)
+	if s.load == "" {
+		p.load, p.err = loadPhase(ctx, *blue, s.phase, s.rows, e.o.txn)
+	} else {
+		p.load, p.err = loadRange(ctx, *blue, name, s.load, s.rows, e.o.txn)
+	}
+	if p.err != nil {
+		r.problem("bgsync %s: %v", name, p.err)
 		return p
 	}
-	logf("bgsync %s: loaded in %.1f s (%.0f rows/s); vacuum + checkpoint both sides", phase, p.load.Seconds(), float64(e.o.rows)/p.load.Seconds())
-	if p.err = settle(ctx, *blue, *green); p.err != nil {
-		r.problem("bgsync %s: %v", phase, p.err)
+	logf("bgsync %s: loaded in %.1f s (%.0f rows/s); vacuum + checkpoint both sides", name, p.load.Seconds(), float64(s.rows)/p.load.Seconds())
+	if p.err = settleTables(ctx, *blue, *green, cmp.Or(s.blueTable, "bench"), cmp.Or(s.greenTable, "bench")); p.err != nil {
+		r.problem("bgsync %s: %v", name, p.err)
 		return p
 	}
-	x, err := expect(ctx, *blue, phase, e.o.rows)
+	x, err := expect(ctx, *blue, s.phase, s.rows)
 	if err != nil {
 		p.err = err
-		r.problem("bgsync %s: %v", phase, p.err)
+		r.problem("bgsync %s: %v", name, p.err)
 		return p
 	}
+	x.table = s.greenTable
 	s0 := e.cpu.snap(0)
 	start := time.Now()
-	proc, err := e.startBgsync(phase)
+	proc, err := e.startBgsyncWith(name, s.config)
 	if err != nil {
 		p.err = err
-		r.problem("bgsync %s: start: %v", phase, err)
+		r.problem("bgsync %s: start: %v", name, err)
 		return p
 	}
-	p.drained, p.err = waitCaughtUp(ctx, e.green, bgsyncDB, x, start, e.o.drainTimeout, proc.alive)
+	p.drained, p.err = waitCaughtUp(ctx, e.green, s.db, x, start, e.o.drainTimeout, proc.alive)
 	p.cpu = e.cpu.use(s0, e.cpu.snap(proc.pid))
 	p.rssKiB, _ = vmHWM(proc.pid)
 	p.procCPU, _ = cpuSeconds(proc.pid)
 	if p.err == nil {
 		logf("bgsync %s: green caught up in %.2f s (first change after %.2f s): %.0f rows/s; VmHWM %d MiB, CPU %.1f s",
-			phase, p.drained.done.Seconds(), p.drained.first.Seconds(), p.rate(e.o.rows), p.rssKiB>>10, p.procCPU)
+			name, p.drained.done.Seconds(), p.drained.first.Seconds(), p.rate(s.rows), p.rssKiB>>10, p.procCPU)
 	} else {
-		r.problem("bgsync %s: %v\n      %s", phase, p.err, proc.excerpt())
+		r.problem("bgsync %s: %v\n      %s", name, p.err, proc.excerpt())
 	}
 	var stopErr error
 	p.stop, stopErr = proc.stop(60 * time.Second)
 	if stopErr != nil {
-		r.problem("bgsync %s: stop: %v\n      %s", phase, stopErr, proc.excerpt())
+		r.problem("bgsync %s: stop: %v\n      %s", name, stopErr, proc.excerpt())
 	} else {
-		logf("bgsync %s: stopped cleanly in %.2f s", phase, p.stop.Seconds())
-		proc.warnings(r, phase)
+		logf("bgsync %s: stopped cleanly in %.2f s", name, p.stop.Seconds())
+		proc.warnings(r, name)
 	}
 	return p
 }
@@ -391,7 +425,10 @@ func (e *env) cleanupBgsync(ctx context.Context, start bool) []error {
 	if b, err := os.ReadFile(e.pidPath()); err == nil {
 		pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
 		cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-		ours := strings.Contains(string(cmdline), e.configPath()) || strings.Contains(string(cmdline), e.twowayConfig())
+		ours := false
+		for _, c := range []string{e.configPath(), e.twowayConfig(), e.transformConfig(false), e.transformConfig(true)} {
+			ours = ours || strings.Contains(string(cmdline), c)
+		}
 		if pid > 0 && strings.Contains(string(cmdline), e.o.bin) && ours {
 			logf("stopping bgsync pid %d left by an earlier run", pid)
 			proc, _ := os.FindProcess(pid)
@@ -432,6 +469,7 @@ func (e *env) cleanupBgsync(ctx context.Context, start bool) []error {
 func (e *env) cleanup(ctx context.Context, start bool) []error {
 	errs := e.cleanupBgsync(ctx, start)
 	errs = append(errs, e.cleanupTwoway(ctx)...)
+	errs = append(errs, e.cleanupTransforms(ctx)...)
 	errs = append(errs, e.cleanupVerify(ctx)...)
 	errs = append(errs, e.cleanupNative(ctx)...)
 	for _, s := range []struct {

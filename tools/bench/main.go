@@ -4,8 +4,10 @@
 // CPU, and end-to-end lag under a steady live workload. It then runs bgsync
 // both ways (twoway.go): backlog drains with each side writing its own keys,
 // and a storm of writes on overlapping keys on both sides, for the conflict
-// rate and each direction's lag. Last, bgsync verify of two tables against
-// a raw COPY of the same tables from both sides (verify.go).
+// rate and each direction's lag. Before that, bgsync's one-way drain with
+// and without schema-version transforms, and the transform step's own
+// ns/row from its Go benchmark (transforms.go). Last, bgsync verify of two
+// tables against a raw COPY of the same tables from both sides (verify.go).
 //
 // Each engine gets its own fresh database (bench_native, bench_bgsync) on
 // both clusters. A phase is loaded on blue while the engine is stopped, then
@@ -36,24 +38,26 @@ const (
 )
 
 type options struct {
-	rows, txn    int
-	bin          string
-	workDir      string
-	host         string
-	password     string
-	bluePort     int
-	greenPort    int
-	live         time.Duration
-	liveRate     int // rows/s of the live workload
-	liveTxnRows  int
-	probeEvery   time.Duration
-	drainTimeout time.Duration
-	twowayRows   int           // rows per side in the two-way backlog phases
-	storm        time.Duration // two-way conflict storm (0 = skip)
-	verifyRows   int           // rows per table of the verify phase (0 = skip)
-	skipNative   bool
-	nativeLive   bool
-	keep         bool
+	rows, txn     int
+	bin           string
+	workDir       string
+	host          string
+	password      string
+	bluePort      int
+	greenPort     int
+	live          time.Duration
+	liveRate      int // rows/s of the live workload
+	liveTxnRows   int
+	probeEvery    time.Duration
+	drainTimeout  time.Duration
+	twowayRows    int           // rows per side in the two-way backlog phases
+	storm         time.Duration // two-way conflict storm (0 = skip)
+	verifyRows    int           // rows per table of the verify phase (0 = skip)
+	transformRows int           // rows of each transforms drain (0 = skip; -1 on the command line = rows)
+	mapBench      bool          // run BenchmarkMap of ./transform
+	skipNative    bool
+	nativeLive    bool
+	keep          bool
 }
 
 func envInt(name string, def int) int {
@@ -88,12 +92,17 @@ func parseFlags() options {
 	flag.IntVar(&o.twowayRows, "twoway-rows", 200000, "rows per side in the two-way backlog phases (0 = skip two-way)")
 	flag.DurationVar(&o.storm, "storm", 30*time.Second, "duration of the two-way conflict storm (0 = skip)")
 	flag.IntVar(&o.verifyRows, "verify-rows", 5000000, "rows in each of the two tables of the verify phase (0 = skip)")
+	flag.IntVar(&o.transformRows, "transform-rows", -1, "rows of each one-way drain with and without transforms (-1 = as -rows, 0 = skip)")
+	flag.BoolVar(&o.mapBench, "map-bench", true, "with the transforms drains, run go test -bench BenchmarkMap ./transform (from the repository root)")
 	flag.BoolVar(&o.skipNative, "skip-native", false, "measure bgsync only")
 	flag.BoolVar(&o.nativeLive, "native-live", true, "also measure native replication's lag in the live phase")
 	flag.BoolVar(&o.keep, "keep", false, "keep the databases, slots and subscription at the end")
 	flag.Parse()
-	if o.twowayRows < 0 || o.verifyRows < 0 || o.rows < 1 || o.txn < 1 || o.liveTxnRows < 1 || o.liveRate < 1 {
-		fmt.Fprintln(os.Stderr, "bench: -rows, -txn, -live-txn and -live-rate must be positive, -twoway-rows and -verify-rows not negative")
+	if o.transformRows == -1 {
+		o.transformRows = o.rows
+	}
+	if o.twowayRows < 0 || o.verifyRows < 0 || o.transformRows < 0 || o.rows < 1 || o.txn < 1 || o.liveTxnRows < 1 || o.liveRate < 1 {
+		fmt.Fprintln(os.Stderr, "bench: -rows, -txn, -live-txn and -live-rate must be positive, -twoway-rows, -verify-rows and -transform-rows not negative")
 		os.Exit(2)
 	}
 	return o
@@ -227,6 +236,9 @@ func run(ctx context.Context, o options) int {
 	}
 	if ctx.Err() == nil {
 		rep.bgsync = e.runBgsync(ctx)
+	}
+	if ctx.Err() == nil && o.transformRows > 0 {
+		rep.transforms = e.runTransforms(ctx)
 	}
 	if ctx.Err() == nil && o.twowayRows > 0 {
 		rep.twoway = e.runTwoway(ctx)

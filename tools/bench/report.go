@@ -13,6 +13,7 @@ type report struct {
 	o                     options
 	native, bgsync        *engineResult
 	twoway                *twowayResult
+	transforms            *transformResult
 	verifyRes             verifyResult
 	loadBefore, loadAfter string
 	total                 time.Duration
@@ -89,6 +90,7 @@ func (r *report) print(w io.Writer) {
 	rows = append(rows, own)
 	probe := []string{"lag p50 / p99 ms, independent probe (" + live + ")", lagCell(nat.live), lagCell(bg.live), "", ""}
 	rows = append(rows, probe)
+	rows = append(rows, r.transformRows()...)
 	rows = append(rows, r.twowayRows(bg)...)
 	rows = append(rows, r.verifyRows()...)
 	printTable(w, rows)
@@ -160,6 +162,7 @@ func (r *report) print(w io.Writer) {
 	}
 	fmt.Fprintf(w, "  machine load average before %s, after %s; whole bench %.0f s; bgsync logs in %s/logs\n",
 		r.loadBefore, r.loadAfter, r.total.Seconds(), o.workDir)
+	r.transformDetails(w)
 	r.twowayDetails(w)
 	if v := r.verifyRes; v.ran && v.err == nil {
 		fmt.Fprintf(w, "  verify          %d rows read (2 tables x %d rows x 2 sides): raw COPY %.1f s, bgsync verify %.1f s (%s), peak RSS %.0f MiB\n",
@@ -168,6 +171,9 @@ func (r *report) print(w io.Writer) {
 	var problems []string
 	if r.twoway != nil {
 		problems = append(problems, r.twoway.problems...)
+	}
+	if r.transforms != nil {
+		problems = append(problems, r.transforms.problems...)
 	}
 	problems = append(problems, nat.problems...)
 	problems = append(problems, bg.problems...)

@@ -32,6 +32,11 @@ FROM generate_series($1::bigint, $2::bigint) g`
 
 // freshDB drops and creates db on one cluster and creates the bench tables.
 func freshDB(ctx context.Context, admin *pgx.Conn, c cluster, db string) error {
+	return freshDBWith(ctx, admin, c, db, schemaSQL)
+}
+
+// freshDBWith drops and creates db on one cluster and runs ddl in it.
+func freshDBWith(ctx context.Context, admin *pgx.Conn, c cluster, db, ddl string) error {
 	if _, err := admin.Exec(ctx, fmt.Sprintf("DROP DATABASE IF EXISTS %s WITH (FORCE)", db)); err != nil {
 		return fmt.Errorf("%s: drop database %s: %w", c.name, db, err)
 	}
@@ -43,7 +48,7 @@ func freshDB(ctx context.Context, admin *pgx.Conn, c cluster, db string) error {
 		return err
 	}
 	defer conn.Close(context.Background())
-	if _, err := conn.Exec(ctx, schemaSQL); err != nil {
+	if _, err := conn.Exec(ctx, ddl); err != nil {
 		return fmt.Errorf("%s: create tables: %w", c.name, err)
 	}
 	return nil
@@ -56,6 +61,13 @@ func loadPhase(ctx context.Context, blue *pgx.Conn, phase string, rows, txn int)
 	if phase == "updates" {
 		sql = updateSQL
 	}
+	return loadRange(ctx, blue, phase, sql, rows, txn)
+}
+
+// loadRange runs sql, whose $1 and $2 are the first and last id of a
+// transaction, over ids 1..rows in txn-row transactions (one autocommit
+// statement each) on blue and returns its duration.
+func loadRange(ctx context.Context, blue *pgx.Conn, phase, sql string, rows, txn int) (time.Duration, error) {
 	start := time.Now()
 	for lo := 1; lo <= rows; lo += txn {
 		hi := min(lo+txn-1, rows)
@@ -69,9 +81,17 @@ func loadPhase(ctx context.Context, blue *pgx.Conn, phase string, rows, txn int)
 // settle makes the phases comparable between engines: vacuum and
 // checkpoint both sides, so no engine pays for the previous phase's dirt.
 func settle(ctx context.Context, blue, green *pgx.Conn) error {
-	for _, c := range []*pgx.Conn{blue, green} {
-		for _, sql := range []string{"VACUUM (ANALYZE) bench", "CHECKPOINT"} {
-			if _, err := c.Exec(ctx, sql); err != nil {
+	return settleTables(ctx, blue, green, "bench", "bench")
+}
+
+// settleTables is settle for a table of another name on each side.
+func settleTables(ctx context.Context, blue, green *pgx.Conn, blueTable, greenTable string) error {
+	for _, s := range []struct {
+		c     *pgx.Conn
+		table string
+	}{{blue, blueTable}, {green, greenTable}} {
+		for _, sql := range []string{"VACUUM (ANALYZE) " + pgx.Identifier{s.table}.Sanitize(), "CHECKPOINT"} {
+			if _, err := s.c.Exec(ctx, sql); err != nil {
 				return fmt.Errorf("%s: %w", sql, err)
 			}
 		}
@@ -82,9 +102,18 @@ func settle(ctx context.Context, blue, green *pgx.Conn) error {
 // expected is what green must show once a phase has been applied.
 type expected struct {
 	phase        string
+	table        string // on green; "" is bench
 	rows         int64
 	firstA, endA int32 // updates: a at id 1 and id rows on blue
 	sumA         int64 // updates: sum(a) on blue
+}
+
+// greenTable is the quoted name of the table polled on green.
+func (x expected) greenTable() string {
+	if x.table == "" {
+		return "bench"
+	}
+	return pgx.Identifier{x.table}.Sanitize()
 }
 
 func expect(ctx context.Context, blue *pgx.Conn, phase string, rows int) (expected, error) {
@@ -171,11 +200,11 @@ func waitCaughtUp(ctx context.Context, green cluster, db string, x expected, sta
 func pollOnce(ctx context.Context, conn *pgx.Conn, x expected) (firstSeen, lastSeen bool, err error) {
 	if x.phase == "inserts" {
 		var maxID int64
-		err = conn.QueryRow(ctx, `SELECT coalesce(max(id), 0) FROM bench`).Scan(&maxID)
+		err = conn.QueryRow(ctx, `SELECT coalesce(max(id), 0) FROM `+x.greenTable()).Scan(&maxID)
 		return maxID > 0, maxID >= x.rows, err
 	}
 	var a1, an *int32
-	err = conn.QueryRow(ctx, `SELECT (SELECT a FROM bench WHERE id = 1), (SELECT a FROM bench WHERE id = $1)`, x.rows).Scan(&a1, &an)
+	err = conn.QueryRow(ctx, `SELECT (SELECT a FROM `+x.greenTable()+` WHERE id = 1), (SELECT a FROM `+x.greenTable()+` WHERE id = $1)`, x.rows).Scan(&a1, &an)
 	return a1 != nil && *a1 == x.firstA, an != nil && *an == x.endA, err
 }
 
@@ -203,10 +232,10 @@ func connectRetry(ctx context.Context, c cluster, db string, timeout time.Durati
 
 func fullCheck(ctx context.Context, green *pgx.Conn, x expected) (bool, error) {
 	var got int64
-	sql := `SELECT count(*) FROM bench`
+	sql := `SELECT count(*) FROM ` + x.greenTable()
 	want := x.rows
 	if x.phase == "updates" {
-		sql, want = `SELECT coalesce(sum(a), 0) FROM bench`, x.sumA
+		sql, want = `SELECT coalesce(sum(a), 0) FROM `+x.greenTable(), x.sumA
 	}
 	if err := green.QueryRow(ctx, sql).Scan(&got); err != nil {
 		return false, fmt.Errorf("green: %s: %w", sql, err)
