@@ -61,12 +61,15 @@ func (p *Mapper) Map(c *change.Change) (change.Change, error) {
 	out.Columns = m.columns[:len(m.columns):len(m.columns)] // shared, read-only
 	var err error
 	if c.Before != nil {
-		if out.Before, err = p.row(c.Before); err != nil {
+		if out.Before, err = p.row(c.Before, true); err != nil {
 			return out, err
 		}
 	}
 	if c.After != nil {
-		if out.After, err = p.row(c.After); err != nil {
+		// An update's images are compared with each other (which columns
+		// it changed), so both take the stored form; an insert's row is
+		// put in that form by the target itself.
+		if out.After, err = p.row(c.After, c.Op == change.OpUpdate); err != nil {
 			return out, err
 		}
 	}
@@ -99,8 +102,10 @@ func (p *Mapper) locate(cols []change.Column) {
 	}
 }
 
-// row maps one image.
-func (p *Mapper) row(in change.Row) (change.Row, error) {
+// row maps one image. With stored, converted and computed values take the
+// form the target column stores them in (storedForm): a before-image is
+// compared value by value with the target's current row.
+func (p *Mapper) row(in change.Row, stored bool) (change.Row, error) {
 	m := p.m
 	get := func(i int) change.Value {
 		if j := p.idx[i]; j >= 0 && j < len(in) {
@@ -114,7 +119,7 @@ func (p *Mapper) row(in change.Row) (change.Row, error) {
 		if oc.src >= 0 {
 			v := get(oc.src)
 			if oc.conv && v.Kind != change.KindUnchanged && v.Kind != change.KindAbsent && v.Kind != change.KindNull {
-				cv, err := p.convert(v, oc)
+				cv, err := p.convert(v, oc, stored)
 				if err != nil {
 					return nil, &RowError{Source: m.source, Target: m.target, Column: oc.col.Name, Err: err}
 				}
@@ -149,7 +154,7 @@ func (p *Mapper) row(in change.Row) (change.Row, error) {
 			return nil, &RowError{Source: m.source, Target: m.target, Column: oc.col.Name, Expr: oc.expr, Err: err}
 		}
 		v, err := fromGo(res, oc.col.Type, m.zone)
-		if err == nil {
+		if err == nil && stored {
 			v, err = storedForm(v, oc.col.Type)
 		}
 		if err != nil {
@@ -171,7 +176,7 @@ func (p *Mapper) run(oc outCol) (res any, err error) {
 }
 
 // convert copies v into a column of another type of a compatible family.
-func (p *Mapper) convert(v change.Value, oc outCol) (change.Value, error) {
+func (p *Mapper) convert(v change.Value, oc outCol, stored bool) (change.Value, error) {
 	x, _ := toGo(v)
 	if t, ok := x.(time.Time); ok && (v.Kind == change.KindTimestamp || v.Kind == change.KindDate) {
 		// A wall-clock time: place it in the rule's zone.
@@ -184,7 +189,7 @@ func (p *Mapper) convert(v change.Value, oc outCol) (change.Value, error) {
 		x = v.S
 	}
 	out, err := fromGo(x, oc.col.Type, p.m.zone)
-	if err != nil {
+	if err != nil || !stored {
 		return out, err
 	}
 	return storedForm(out, oc.col.Type)

@@ -45,7 +45,7 @@ func TestMapTxns(t *testing.T) {
 			t.Fatalf("dead letter: %v %+v", err, dls)
 		}
 		got := tx.Changes
-		if len(got) != 3 || got[0].Table != green || got[0].After[1].S != `{"a": 2, "b": 1}` || got[1].Table != other ||
+		if len(got) != 3 || got[0].Table != green || got[0].After[1].S != `{"b":1,"a":2}` || got[1].Table != other ||
 			got[2].Table != green || got[2].Truncate[0] != green || got[2].Truncate[1] != other {
 			t.Errorf("mapped txn: %+v", got)
 		}
