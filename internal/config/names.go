@@ -2,7 +2,6 @@ package config
 
 import (
 	"fmt"
-	"github.com/bgsync/bgsync/conflict"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -160,19 +159,4 @@ func checkIdent(ident, rest string) (string, string, error) {
 		return "", "", fmt.Errorf("name contains a NUL byte")
 	}
 	return ident, rest, nil
-}
-
-// ConflictRules returns each table's conflict rule, by the table's
-// "schema.table" name (as change.Table.String gives it).
-func (c *Config) ConflictRules() map[string]conflict.Rule {
-	out := map[string]conflict.Rule{}
-	for _, t := range c.TableList {
-		ref, err1 := ParseTableName(t.Name)
-		p, err2 := t.Conflict.policy()
-		if err1 != nil || err2 != nil {
-			continue // Validate reports it
-		}
-		out[ref.String()] = conflict.Rule{Policy: p, TimestampColumn: t.Conflict.TimestampColumn}
-	}
-	return out
 }
