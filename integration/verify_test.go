@@ -165,11 +165,19 @@ func TestVerifyFindsPlantedDivergences(t *testing.T) {
 			t.Errorf("--output %s: exit %d\n%s", out, r.Code, r)
 		}
 	}
-	// A table verify cannot compare: exit 3, naming the columns.
+	// A column only green has (schema v2 added it, nullable) is not
+	// compared: the table is still compared and the planted rows found.
 	plant(green, `ALTER TABLE vt_comp ADD COLUMN extra int`)
 	r = runBgsync(t, 5*time.Minute, "verify", "--config", cfg, "--no-wait", "--tables", "public.vt_comp")
-	if r.Code != 3 || !strings.Contains(r.Stdout, "extra") {
-		t.Errorf("columns differ: exit %d, want 3 naming column extra\n%s", r.Code, r)
+	if r.Code != 1 || !strings.Contains(r.Stdout, "missing on green: (k-49é, 49)") {
+		t.Errorf("green-only column: exit %d, want 1 with the planted rows\n%s", r.Code, r)
+	}
+	// A column only blue has, with no transform saying where it goes: a
+	// config problem (exit 2) naming it, before anything is read.
+	plant(blue, `ALTER TABLE vt_comp ADD COLUMN blue_only int`)
+	r = runBgsync(t, 5*time.Minute, "verify", "--config", cfg, "--no-wait", "--tables", "public.vt_comp")
+	if r.Code != 2 || !strings.Contains(r.Stderr, "blue_only") || !strings.Contains(r.Stderr, "has no place") {
+		t.Errorf("blue-only column: exit %d, want 2 naming blue_only\n%s", r.Code, r)
 	}
 	if r := runBgsync(t, time.Minute, "verify", "--config", cfg, "--tables", "public.nope"); r.Code != 2 {
 		t.Errorf("--tables with a table not synced: exit %d, want 2\n%s", r.Code, r)
