@@ -136,12 +136,21 @@ type transformStage struct {
 
 // transform maps a group in place and records its dead letters (table
 // first, then topic) before the group is applied: once the checkpoint
-// passes a change, it is either applied or recorded.
+// passes a change, it is either applied or recorded. Transactions the
+// target already holds (a replay after a restart) are left alone: Apply
+// skips them, and their dead letters were recorded the first time.
 func (d *Direction) transform(ctx context.Context, app *applypg.Applier, tf *transformStage, group []*change.Txn) error {
 	if tf.maps.empty() {
 		return nil
 	}
-	dead, err := tf.maps.mapTxns(d.cfg.Name, group)
+	held := app.Checkpoint()
+	todo := make([]*change.Txn, 0, len(group))
+	for _, t := range group {
+		if t.Position > held {
+			todo = append(todo, t)
+		}
+	}
+	dead, err := tf.maps.mapTxns(d.cfg.Name, todo)
 	if err != nil || len(dead) == 0 {
 		return err
 	}
