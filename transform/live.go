@@ -2,12 +2,16 @@ package transform
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/bgsync/bgsync/change"
 	"github.com/bgsync/bgsync/internal/pgtext"
 	"github.com/jackc/pgx/v5"
 )
+
+// ErrNoTable: the table does not exist, or has no columns to sync.
+var ErrNoTable = errors.New("no such table (or it has no columns)")
 
 // ReadColumns reads the live columns of a PostgreSQL table, in column
 // order, for Compile. Generated columns are left out: logical replication
@@ -30,7 +34,7 @@ ORDER BY a.attnum`, pgx.Identifier{t.Schema, t.Name}.Sanitize())
 		return nil, fmt.Errorf("read columns of %s: %w", t, err)
 	}
 	if len(cols) == 0 {
-		return nil, fmt.Errorf("table %s does not exist (or has no columns)", t)
+		return nil, fmt.Errorf("table %s: %w", t, ErrNoTable)
 	}
 	return cols, nil
 }

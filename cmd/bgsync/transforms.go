@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 
@@ -16,7 +17,7 @@ import (
 // check-transforms use them; the pipeline skips them.
 type mappings map[change.Table]*transform.Mapping
 
-// compiledTable is one table's live columns on both sides.
+// liveTable is one table's live columns on both sides.
 type liveTable struct {
 	ref  map[config.Side]change.Table
 	cols map[config.Side][]transform.Column
@@ -35,11 +36,8 @@ func (a *app) readLive(ctx context.Context, conns map[config.Side]*pgx.Conn) ([]
 				return nil, nil, a.cfg.Problem(fmt.Sprintf("tables[%d]", i), "%v", err)
 			}
 			lt.ref[side] = ref
-			var exists bool
-			if err := conns[side].QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL`, pgx.Identifier{ref.Schema, ref.Name}.Sanitize()).Scan(&exists); err != nil {
-				return nil, nil, fmt.Errorf("%s: look up table %s: %w", side, ref, err)
-			}
-			if !exists {
+			cols, err := transform.ReadColumns(ctx, conns[side], ref)
+			if errors.Is(err, transform.ErrNoTable) {
 				key := fmt.Sprintf("tables[%d].name", i)
 				if side == config.Green && t.GreenName != "" {
 					key = fmt.Sprintf("tables[%d].green_name", i)
@@ -47,7 +45,6 @@ func (a *app) readLive(ctx context.Context, conns map[config.Side]*pgx.Conn) ([]
 				probs = append(probs, a.cfg.Problem(key, "table %s does not exist on %s", ref, side).Problems...)
 				continue
 			}
-			cols, err := transform.ReadColumns(ctx, conns[side], ref)
 			if err != nil {
 				return nil, nil, fmt.Errorf("%s: %w", side, err)
 			}
