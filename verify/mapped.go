@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/bgsync/bgsync/change"
+	"github.com/bgsync/bgsync/internal/pgtext"
 	"github.com/bgsync/bgsync/transform"
 )
 
@@ -235,7 +236,7 @@ func (c *converter) convert(in []byte) ([]byte, error) {
 			if i > 0 {
 				c.buf = append(c.buf, '\t')
 			}
-			c.buf = appendEscaped(c.buf, transform.Canonical(v))
+			c.buf = pgtext.AppendCopyText(c.buf, transform.Canonical(v))
 		}
 		return c.buf, nil
 	}
@@ -257,11 +258,11 @@ func (c *converter) convert(in []byte) ([]byte, error) {
 		if j > 0 {
 			c.buf = append(c.buf, '\t')
 		}
-		c.buf = appendEscaped(c.buf, k)
+		c.buf = pgtext.AppendCopyText(c.buf, k)
 	}
 	for _, i := range c.mp.outRest {
 		c.buf = append(c.buf, '\t')
-		c.buf = appendEscaped(c.buf, transform.Canonical(mc.After[i]))
+		c.buf = pgtext.AppendCopyText(c.buf, transform.Canonical(mc.After[i]))
 	}
 	return c.buf, nil
 }
@@ -293,11 +294,11 @@ func (c *converter) errLine(err error) []byte {
 		if j > 0 {
 			c.buf = append(c.buf, '\t')
 		}
-		c.buf = appendEscaped(c.buf, k)
+		c.buf = pgtext.AppendCopyText(c.buf, k)
 	}
 	c.buf = append(c.buf, '\t')
 	c.buf = append(c.buf, errMark...)
-	return appendEscaped(c.buf, err.Error())
+	return pgtext.AppendCopyText(c.buf, err.Error())
 }
 
 // lineError returns the error a canonical line carries, "" if none.
@@ -332,24 +333,4 @@ func (c *converter) split(in []byte) {
 		}
 		in = in[i+1:]
 	}
-}
-
-// appendEscaped appends s as a COPY text field (tabs, newlines and
-// backslashes escaped), so that lines split into fields as printed ones do.
-func appendEscaped(dst []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		switch ch := s[i]; ch {
-		case '\\':
-			dst = append(dst, '\\', '\\')
-		case '\t':
-			dst = append(dst, '\\', 't')
-		case '\n':
-			dst = append(dst, '\\', 'n')
-		case '\r':
-			dst = append(dst, '\\', 'r')
-		default:
-			dst = append(dst, ch)
-		}
-	}
-	return dst
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/bgsync/bgsync/change"
+	"github.com/bgsync/bgsync/internal/pgtext"
 	"github.com/bgsync/bgsync/internal/testenv"
 	"github.com/bgsync/bgsync/transform"
 	"github.com/jackc/pgx/v5"
@@ -272,7 +273,7 @@ FROM pg_replication_slot_advance('verify_test', pg_current_wal_lsn()) a, pg_repl
 func TestConverterLines(t *testing.T) {
 	// Tabs, newlines and backslashes in canonical values stay inside
 	// their field; an error line keeps the key and carries the reason.
-	got := string(appendEscaped(nil, "a\tb\\c\nd"))
+	got := string(pgtext.AppendCopyText(nil, "a\tb\\c\nd"))
 	if got != `a\tb\\c\nd` || unescapeCopy(got) != "a\tb\\c\nd" {
 		t.Fatalf("escaped %q", got)
 	}

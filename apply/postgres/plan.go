@@ -324,7 +324,7 @@ func (p *plan) planCopy(t *change.Txn, tt *targetTable, cols []string, run []cha
 			if scratch, err = pgtext.Encode(scratch[:0], v); err != nil {
 				return fmt.Errorf("insert key %s column %s: %w", keyString(tt, &run[k]), cols[ci], err)
 			}
-			buf = appendCopyEscaped(buf, scratch)
+			buf = pgtext.AppendCopyText(buf, scratch)
 		}
 		buf = append(buf, '\n')
 	}

@@ -187,23 +187,3 @@ func copySQL(t change.Table, cols []string) string {
 	b.WriteString(") FROM STDIN")
 	return b.String()
 }
-
-// appendCopyEscaped appends a value's text form escaped for COPY's text
-// format: backslash, tab, newline and carriage return are backslashed.
-func appendCopyEscaped(dst, v []byte) []byte {
-	for _, c := range v {
-		switch c {
-		case '\\':
-			dst = append(dst, '\\', '\\')
-		case '\t':
-			dst = append(dst, '\\', 't')
-		case '\n':
-			dst = append(dst, '\\', 'n')
-		case '\r':
-			dst = append(dst, '\\', 'r')
-		default:
-			dst = append(dst, c)
-		}
-	}
-	return dst
-}

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/bgsync/bgsync/change"
+	"github.com/bgsync/bgsync/internal/pgtext"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -78,7 +79,7 @@ func TestStageSQL(t *testing.T) {
 	if got := copySQL(tb, []string{"id", "x y"}); got != `COPY "public"."items" ("id", "x y") FROM STDIN` {
 		t.Errorf("copySQL = %s", got)
 	}
-	if got := string(appendCopyEscaped(nil, []byte("a\tb\nc\\d\re"))); got != `a\tb\nc\\d\re` {
+	if got := string(pgtext.AppendCopyText(nil, []byte("a\tb\nc\\d\re"))); got != `a\tb\nc\\d\re` {
 		t.Errorf("escaped = %q", got)
 	}
 }

@@ -132,7 +132,7 @@ func (a *Applier) planStaged(p *plan, t *change.Txn, tt *targetTable, run []chan
 			if scratch, err = pgtext.Encode(scratch[:0], v); err != nil {
 				return fmt.Errorf("update key %s column %s: %w", keyString(tt, &run[k]), run[k].Columns[i].Name, err)
 			}
-			buf = appendCopyEscaped(buf, scratch)
+			buf = pgtext.AppendCopyText(buf, scratch)
 		}
 		buf = append(buf, '\n')
 	}
