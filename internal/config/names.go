@@ -57,23 +57,19 @@ func (c *Config) PublicationName() string { return c.name() }
 
 // TopicName returns the Kafka topic carrying the changes captured on side,
 // e.g. "bgsync.blue".
-func (c *Config) TopicName(side Side) string {
-	prefix := c.Kafka.TopicPrefix
-	if prefix == "" {
-		prefix = c.name()
+func (c *Config) TopicName(side Side) string { return c.topicPrefix() + "." + string(side) }
+
+// topicPrefix is the effective Kafka.TopicPrefix.
+func (c *Config) topicPrefix() string {
+	if c.Kafka.TopicPrefix == "" {
+		return c.name()
 	}
-	return prefix + "." + string(side)
+	return c.Kafka.TopicPrefix
 }
 
 // DeadLetterTopic is the topic rows a transform could not map are copied
 // to (tables with on_error: dead-letter), e.g. "bgsync.dead_letters".
-func (c *Config) DeadLetterTopic() string {
-	prefix := c.Kafka.TopicPrefix
-	if prefix == "" {
-		prefix = c.name()
-	}
-	return prefix + ".dead_letters"
-}
+func (c *Config) DeadLetterTopic() string { return c.topicPrefix() + ".dead_letters" }
 
 // Tables returns the synced tables by their names on blue, in config
 // order (TablesOn gives either side's). Names that do not parse are left

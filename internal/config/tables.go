@@ -44,6 +44,15 @@ func (c *Config) ConflictRulesOn(side Side) map[string]conflict.Rule {
 	return out
 }
 
+// From returns the transform of changes flowing from side, nil if none is
+// configured.
+func (t Transforms) From(side Side) *Transform {
+	if side == Green {
+		return t.GreenToBlue
+	}
+	return t.BlueToGreen
+}
+
 // OnErrorOf returns tables[i]'s on_error action with its default.
 func (c *Config) OnErrorOf(i int) string {
 	if v := c.TableList[i].OnError; v != "" {
@@ -59,11 +68,7 @@ func (c *Config) TransformRule(i int, from Side) transform.Rule {
 	src, _ := t.On(from)
 	dst, _ := t.On(from.Other())
 	r := transform.Rule{Source: src, Target: dst}
-	tr := t.Transforms.BlueToGreen
-	if from == Green {
-		tr = t.Transforms.GreenToBlue
-	}
-	if tr != nil {
+	if tr := t.Transforms.From(from); tr != nil {
 		r.Rename, r.Set, r.Drop, r.Zone = tr.Rename, tr.Set, tr.Drop, tr.Zone
 	}
 	return r
@@ -129,10 +134,7 @@ func checkTableExtras(ps *problems, i int, t Table, greens map[TableRef]greenEnt
 		ps.add(path+".on_error", "on_error %q is not one of %s, %s", t.OnError, OnErrorPause, OnErrorDeadLetter)
 	}
 	for _, from := range []Side{Blue, Green} {
-		tr := t.Transforms.BlueToGreen
-		if from == Green {
-			tr = t.Transforms.GreenToBlue
-		}
+		tr := t.Transforms.From(from)
 		if tr == nil {
 			continue
 		}
