@@ -278,16 +278,6 @@ func (e *env) cleanupTransforms(ctx context.Context) []error {
 			break
 		}
 	}
-	errs = append(errs, dropSlot(ctx, e.adminBlue, transformDB+"_blue")...)
-	errs = append(errs, dropSlot(ctx, e.adminGreen, transformDB+"_green")...)
-	for _, c := range []*pgx.Conn{e.adminBlue, e.adminGreen} {
-		if _, err := c.Exec(ctx, `SELECT pg_replication_origin_drop(roname) FROM pg_replication_origin WHERE roname LIKE $1`,
-			strings.ReplaceAll(transformDB, "_", `\_`)+`\_%`); err != nil {
-			errs = append(errs, fmt.Errorf("drop replication origins: %w", err))
-		}
-		if _, err := c.Exec(ctx, "DROP DATABASE IF EXISTS "+transformDB+" WITH (FORCE)"); err != nil {
-			errs = append(errs, fmt.Errorf("drop database %s: %w", transformDB, err))
-		}
-	}
+	errs = append(errs, e.dropSideDBs(ctx, transformDB)...)
 	return slicesCompact(append(errs, os.RemoveAll(e.stateDir+"-transform")))
 }

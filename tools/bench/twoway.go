@@ -548,16 +548,24 @@ func (e *env) cleanupTwoway(ctx context.Context) []error {
 			errs = append(errs, fmt.Errorf("bgsync teardown (two-way): %v: %s", err, strings.TrimSpace(string(out))))
 		}
 	}
-	errs = append(errs, dropSlot(ctx, e.adminBlue, twowayDB+"_blue")...)
-	errs = append(errs, dropSlot(ctx, e.adminGreen, twowayDB+"_green")...)
+	errs = append(errs, e.dropSideDBs(ctx, twowayDB)...)
+	return append(errs, os.RemoveAll(e.stateDir+"-twoway"))
+}
+
+// dropSideDBs removes database db from both clusters, with the slots
+// and replication origins bgsync named after it.
+func (e *env) dropSideDBs(ctx context.Context, db string) []error {
+	var errs []error
+	errs = append(errs, dropSlot(ctx, e.adminBlue, db+"_blue")...)
+	errs = append(errs, dropSlot(ctx, e.adminGreen, db+"_green")...)
 	for _, c := range []*pgx.Conn{e.adminBlue, e.adminGreen} {
 		if _, err := c.Exec(ctx, `SELECT pg_replication_origin_drop(roname) FROM pg_replication_origin WHERE roname LIKE $1`,
-			strings.ReplaceAll(twowayDB, "_", `\_`)+`\_%`); err != nil {
+			strings.ReplaceAll(db, "_", `\_`)+`\_%`); err != nil {
 			errs = append(errs, fmt.Errorf("drop replication origins: %w", err))
 		}
-		if _, err := c.Exec(ctx, "DROP DATABASE IF EXISTS "+twowayDB+" WITH (FORCE)"); err != nil {
-			errs = append(errs, fmt.Errorf("drop database %s: %w", twowayDB, err))
+		if _, err := c.Exec(ctx, "DROP DATABASE IF EXISTS "+db+" WITH (FORCE)"); err != nil {
+			errs = append(errs, fmt.Errorf("drop database %s: %w", db, err))
 		}
 	}
-	return append(errs, os.RemoveAll(e.stateDir+"-twoway"))
+	return errs
 }
