@@ -1,8 +1,6 @@
 package transform
 
 import (
-	"bytes"
-	"encoding/json"
 	"strings"
 
 	"github.com/bgsync/bgsync/change"
@@ -12,9 +10,10 @@ import (
 // Canonical returns a text of v that is equal for equal data whatever
 // column type carried it: numeric without insignificant zeros ("12.50" and
 // "12.5"), integers of any width and numerics holding the same whole
-// number alike, JSON with sorted keys and no white space (json and jsonb),
-// NULL as a text no column value has. verify and check-transforms compare a mapped row with the
-// row the other side holds through it.
+// number alike, JSON as a jsonb column prints it (json, jsonb and JSON
+// text alike), NULL as a text no column value has. verify and
+// check-transforms compare a mapped row with the row the other side holds
+// through it.
 func Canonical(v change.Value) string {
 	switch v.Kind {
 	case change.KindNull:
@@ -57,20 +56,12 @@ func canonicalDecimal(s string) string {
 	return s
 }
 
-// canonicalJSON re-encodes a JSON text with sorted keys and numbers as
-// written; a text that does not parse is returned as is.
+// canonicalJSON is a JSON text as a jsonb column prints it (sorted keys,
+// one layout), so json, jsonb and JSON in text compare by data; a text
+// that does not parse is returned as is.
 func canonicalJSON(s string) string {
-	d := json.NewDecoder(strings.NewReader(s))
-	d.UseNumber()
-	var x any
-	if err := d.Decode(&x); err != nil {
-		return s
+	if out, err := jsonbText(s); err == nil {
+		return out
 	}
-	var b bytes.Buffer
-	e := json.NewEncoder(&b)
-	e.SetEscapeHTML(false)
-	if err := e.Encode(x); err != nil {
-		return s
-	}
-	return strings.TrimSuffix(b.String(), "\n")
+	return s
 }
