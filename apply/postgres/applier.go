@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/bgsync/bgsync/apply"
 	"strconv"
 	"time"
 
@@ -30,30 +31,13 @@ type Applier struct {
 	fetchSQL   map[*targetTable]*fetchQueries
 }
 
-// Result describes one Apply call.
-type Result struct {
-	// Position is the highest source position now covered (applied or
-	// skipped as already applied): safe to acknowledge.
-	Position change.Position
-	// Applied and Skipped count source transactions.
-	Applied, Skipped int
-	// Rows applied by operation.
-	Inserted, Updated, Deleted, Truncated int
-	// Missing counts updates and deletes that found no target row.
-	Missing int
-	// Conflicts counts the conflicts detected, by kind and resolution.
-	Conflicts map[ConflictLabel]int
-	// LastCommitTime is the source commit time of the last applied txn.
-	LastCommitTime time.Time
-	// Retries counts the times the group was rolled back and applied
-	// again after losing a race with the application (see Apply).
-	Retries int
-	// Heartbeats are the sequence numbers of the source's heartbeats this
-	// call covered, now durably behind the target's checkpoint.
-	// HeartbeatTxns of the Applied transactions carried nothing else.
-	Heartbeats    []int64
-	HeartbeatTxns int
-}
+// Result, ConflictLabel and DeadLetter are the engine-neutral types of
+// package apply.
+type (
+	Result        = apply.Result
+	ConflictLabel = apply.ConflictLabel
+	DeadLetter    = apply.DeadLetter
+)
 
 // Open connects, creates bgsync's schema objects if needed, tags the
 // session with the replication origin, and loads the checkpoint.

@@ -2,13 +2,12 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
+	"github.com/bgsync/bgsync/apply"
 	"strconv"
 	"time"
 
 	"github.com/bgsync/bgsync/change"
 	"github.com/bgsync/bgsync/conflict"
-	"github.com/bgsync/bgsync/internal/pgtext"
 )
 
 // conflictRecord is one row of bgsync's conflicts table.
@@ -78,35 +77,8 @@ func timeParam(t time.Time) []byte {
 	return []byte(t.UTC().Format(time.RFC3339Nano))
 }
 
-// imageJSON renders a row image as a JSON object of column → PostgreSQL
-// text (null for NULL); columns without a value are left out. A nil image
-// is SQL NULL.
-func imageJSON(cols []change.Column, img change.Row) []byte {
-	if img == nil {
-		return nil
-	}
-	m := make(map[string]*string, len(img))
-	for i, v := range img {
-		if i >= len(cols) || !known(v) {
-			continue
-		}
-		if v.Kind == change.KindNull {
-			m[cols[i].Name] = nil
-			continue
-		}
-		txt, err := pgtext.Encode(nil, v)
-		s := string(txt)
-		if err != nil {
-			s = "<" + err.Error() + ">"
-		}
-		m[cols[i].Name] = &s
-	}
-	b, err := json.Marshal(m)
-	if err != nil { // only invalid UTF-8 in a name can do this
-		return []byte("{}")
-	}
-	return b
-}
+// imageJSON is apply.ImageJSON.
+func imageJSON(cols []change.Column, img change.Row) []byte { return apply.ImageJSON(cols, img) }
 
 // Unresolved counts the conflicts of this Applier's direction on the
 // target that are still unresolved (manual policy, or incomplete rows)

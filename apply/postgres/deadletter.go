@@ -4,37 +4,8 @@ import (
 	"context"
 	"strconv"
 
-	"github.com/bgsync/bgsync/change"
 	"github.com/jackc/pgx/v5"
 )
-
-// DeadLetter is a source change a transform could not map, set aside
-// instead of applied (a table with on_error: dead-letter).
-type DeadLetter struct {
-	Txn    *change.Txn    // the source transaction it came in
-	Change *change.Change // in the source's shape
-	Target change.Table
-	Column string // the target column that failed
-	Expr   string // its expression; "" for a conversion
-	Err    string
-}
-
-// Key renders the change's key columns as a JSON object (column → text).
-func (d *DeadLetter) Key() []byte {
-	img := d.Change.After
-	if img == nil {
-		img = d.Change.Before
-	}
-	var cols []change.Column
-	var vals change.Row
-	for i, c := range d.Change.Columns {
-		if c.Key && i < len(img) {
-			cols = append(cols, c)
-			vals = append(vals, img[i])
-		}
-	}
-	return imageJSON(cols, vals)
-}
 
 // RecordDeadLetters writes dead letters to bgsync's dead_letters table on
 // the target in one transaction, before the transactions they came in are

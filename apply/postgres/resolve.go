@@ -8,10 +8,6 @@ import (
 	"github.com/bgsync/bgsync/conflict"
 )
 
-// ConflictLabel is a conflict's kind and resolution, as the conflict
-// package names them.
-type ConflictLabel struct{ Kind, Resolution string }
-
 // resolveGroup runs conflict detection over a group of transactions inside
 // the open target transaction. It returns the transactions as the target
 // should apply them (changes dropped, or turned into the operation the

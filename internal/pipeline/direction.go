@@ -24,8 +24,15 @@ type Config struct {
 	Name    string // e.g. "blue-to-green"
 	Capture capturepg.Config
 	Apply   applypg.Config
-	Brokers []string
-	Topic   string
+	// OpenSource, when set, opens the source instead of PostgreSQL capture
+	// from Capture (a MySQL/MariaDB source); Run calls it at each start.
+	OpenSource func(log *slog.Logger) (Source, error)
+	// OpenTarget, when set, opens the target instead of the PostgreSQL
+	// applier from Apply; heartbeats is the source's heartbeat table (its
+	// changes are timed, never written), zero when none.
+	OpenTarget func(ctx context.Context, heartbeats change.Table) (Target, error)
+	Brokers    []string
+	Topic      string
 	// BatchRows caps the rows grouped into one target transaction (default
 	// 5000); a single larger source transaction is applied whole.
 	BatchRows int
@@ -109,7 +116,7 @@ func New(cfg Config) *Direction {
 	return d
 }
 
-func (c *Config) beats() bool { return c.Schema != "" && c.Side != "" }
+func (c *Config) beats() bool { return c.Schema != "" && c.Side != "" && c.pgSourceConfigured() }
 
 // Stats returns a snapshot.
 func (d *Direction) Stats() Stats {
@@ -192,7 +199,7 @@ type consumed struct {
 }
 
 func (d *Direction) runOnce(ctx context.Context) error {
-	app, err := applypg.Open(ctx, d.cfg.Apply)
+	app, err := d.openTarget(ctx)
 	if err != nil {
 		return fmt.Errorf("open applier: %w", err)
 	}
@@ -225,9 +232,7 @@ func (d *Direction) runOnce(ctx context.Context) error {
 		defer tf.out.Close()
 	}
 
-	capCfg := d.cfg.Capture
-	capCfg.Logger = d.log
-	capt, err := capturepg.New(capCfg)
+	capt, err := d.openSource()
 	if err != nil {
 		return err
 	}
@@ -279,10 +284,10 @@ func (d *Direction) runOnce(ctx context.Context) error {
 	d.log.Info("direction running", "checkpoint", app.Checkpoint().String(), "topic", d.cfg.Topic)
 	err = g.Wait()
 	d.stats.update(func(s *Stats) {
-		d.stats.echoBase += capt.Stats().EchoTxns
+		d.stats.echoBase += capt.Progress().EchoTxns
 		s.EchoDropped = d.stats.echoBase
 	})
-	if drained {
+	if drained && d.cfg.pgSourceConfigured() {
 		d.advanceSlot(ctx, app.Checkpoint())
 		return nil
 	}
@@ -388,7 +393,7 @@ func (d *Direction) consume(ctx context.Context, cons *transport.Consumer, out c
 //
 // It returns nil only for a drain: once the producer has reported the last
 // position it wrote and the target holds it.
-func (d *Direction) apply(ctx context.Context, app *applypg.Applier, capt *capturepg.Capture, tf *transformStage,
+func (d *Direction) apply(ctx context.Context, app Target, capt Source, tf *transformStage,
 	in <-chan consumed, produced <-chan change.Position) error {
 	var group []*change.Txn
 	var target change.Position
@@ -447,7 +452,7 @@ func (d *Direction) apply(ctx context.Context, app *applypg.Applier, capt *captu
 		}
 		capt.Ack(res.Position)
 		d.lag.applied(res.Heartbeats, time.Now())
-		cs := capt.Stats()
+		cs := capt.Progress()
 		// Transactions that carried only heartbeats are not counted as
 		// applied; their target transaction writes no published row, so
 		// it is not echoed either.
@@ -490,7 +495,7 @@ func (d *Direction) apply(ctx context.Context, app *applypg.Applier, capt *captu
 // unresolved conflicts on the target.
 const unresolvedEvery = 10 * time.Second
 
-func (d *Direction) countUnresolved(ctx context.Context, app *applypg.Applier) error {
+func (d *Direction) countUnresolved(ctx context.Context, app Target) error {
 	n, err := app.Unresolved(ctx)
 	if err != nil {
 		return err

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	applypg "github.com/bgsync/bgsync/apply/postgres"
+	"github.com/bgsync/bgsync/apply"
 	"github.com/bgsync/bgsync/change"
 	"github.com/bgsync/bgsync/internal/pgtext"
 	"github.com/bgsync/bgsync/transform"
@@ -62,8 +62,8 @@ func (m *mappers) empty() bool { return len(m.by) == 0 }
 // mapTxns rewrites the changes of mapped tables into the target's shape,
 // in place. A change that fails on a dead-letter table is taken out and
 // returned; on any other table the failure is a *TransformError.
-func (m *mappers) mapTxns(direction string, txns []*change.Txn) ([]applypg.DeadLetter, error) {
-	var dead []applypg.DeadLetter
+func (m *mappers) mapTxns(direction string, txns []*change.Txn) ([]apply.DeadLetter, error) {
+	var dead []apply.DeadLetter
 	for _, t := range txns {
 		kept := t.Changes[:0]
 		for i := range t.Changes {
@@ -98,7 +98,7 @@ func (m *mappers) mapTxns(direction string, txns []*change.Txn) ([]applypg.DeadL
 				return nil, &TransformError{Direction: direction, Table: c.Table, Key: keyText(&c), Position: t.Position, Err: re}
 			}
 			src := c // the source's shape, for the record
-			dead = append(dead, applypg.DeadLetter{Txn: t, Change: &src, Target: re.Target, Column: re.Column, Expr: re.Expr, Err: re.Err.Error()})
+			dead = append(dead, apply.DeadLetter{Txn: t, Change: &src, Target: re.Target, Column: re.Column, Expr: re.Expr, Err: re.Err.Error()})
 		}
 		t.Changes = kept
 	}
@@ -139,7 +139,7 @@ type transformStage struct {
 // passes a change, it is either applied or recorded. Transactions the
 // target already holds (a replay after a restart) are left alone: Apply
 // skips them, and their dead letters were recorded the first time.
-func (d *Direction) transform(ctx context.Context, app *applypg.Applier, tf *transformStage, group []*change.Txn) error {
+func (d *Direction) transform(ctx context.Context, app Target, tf *transformStage, group []*change.Txn) error {
 	if tf.maps.empty() {
 		return nil
 	}
@@ -180,7 +180,7 @@ func (d *Direction) transform(ctx context.Context, app *applypg.Applier, tf *tra
 }
 
 // deadLetterDoc is a dead letter's Kafka key and JSON value.
-func deadLetterDoc(direction string, dl *applypg.DeadLetter) (key, doc []byte) {
+func deadLetterDoc(direction string, dl *apply.DeadLetter) (key, doc []byte) {
 	c := dl.Change
 	v := map[string]any{
 		"direction": direction, "source_table": c.Table.String(), "target_table": dl.Target.String(),
