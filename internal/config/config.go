@@ -43,8 +43,7 @@ type Config struct {
 
 // Database is the `blue` or `green` section: how to reach one side.
 type Database struct {
-	// Engine is the database engine. Required; only EnginePostgres is
-	// supported in this version.
+	// Engine is the database engine. Required: postgres, mariadb or mysql.
 	Engine Engine `yaml:"engine"`
 	// DSN is the connection string (URL or keyword/value form). Exactly
 	// one of DSN and DSNFile must be set.
@@ -62,9 +61,17 @@ type Engine string
 
 const (
 	EnginePostgres Engine = "postgres"
-	// EngineMySQL is reserved for MySQL/MariaDB support; rejected for now.
+	// EngineMariaDB: captured from the binlog, loop prevention by the
+	// skip_replication session flag.
+	EngineMariaDB Engine = "mariadb"
+	// EngineMySQL: captured from the binlog, loop prevention by a marker
+	// row in each applied transaction (MySQL has no skip_replication).
 	EngineMySQL Engine = "mysql"
 )
+
+// Binlog reports whether the engine is captured from a MySQL-family
+// binlog (DSNs in the go-sql-driver form).
+func (e Engine) Binlog() bool { return e == EngineMariaDB || e == EngineMySQL }
 
 // Directions says which way changes flow between blue and green.
 type Directions string

@@ -101,6 +101,9 @@ func pathErrCause(err error) error {
 // checkDSN returns what is wrong with dsn for engine, "" if nothing. It
 // parses only; it never connects. The result never contains a password.
 func checkDSN(engine Engine, dsn string) string {
+	if engine.Binlog() {
+		return checkMySQLDSN(dsn)
+	}
 	if engine != EnginePostgres {
 		return ""
 	}

@@ -81,13 +81,11 @@ func (c *Config) checkName(ps *problems) {
 func checkDatabase(ps *problems, side Side, db Database) {
 	path := string(side)
 	switch db.Engine {
-	case EnginePostgres:
+	case EnginePostgres, EngineMariaDB, EngineMySQL:
 	case "":
-		ps.add(path+".engine", "engine is required (supported: %s)", EnginePostgres)
-	case EngineMySQL, "mariadb":
-		ps.add(path+".engine", "engine %q is not supported yet (supported: %s)", db.Engine, EnginePostgres)
+		ps.add(path+".engine", "engine is required (supported: %s)", supportedEngines)
 	default:
-		ps.add(path+".engine", "unknown engine %q (supported: %s)", db.Engine, EnginePostgres)
+		ps.add(path+".engine", "unknown engine %q (supported: %s)", db.Engine, supportedEngines)
 	}
 	env := "BGSYNC_" + strings.ToUpper(path) + "_DSN"
 	switch {
@@ -103,6 +101,8 @@ func checkDatabase(ps *problems, side Side, db Database) {
 		checkDSNFile(ps, path+".dsn_file", db)
 	}
 }
+
+const supportedEngines = "postgres, mariadb, mysql"
 
 func checkDSNFile(ps *problems, path string, db Database) {
 	dsn, err := readDSNFile(db.DSNFile)
