@@ -9,6 +9,7 @@ import (
 	"github.com/bgsync/bgsync/conflict"
 	"github.com/bgsync/bgsync/internal/config"
 	"github.com/bgsync/bgsync/internal/logging"
+	"github.com/go-sql-driver/mysql"
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
@@ -46,8 +47,8 @@ func load(path string, stderr io.Writer) (*app, error) {
 			return nil, withCode(exitUsage, fmt.Errorf("%s: %w", side, err))
 		}
 		a.dsn[side] = dsn
-		if pc, err := pgconn.ParseConfig(dsn); err == nil && pc.Password != "" {
-			secrets = append(secrets, pc.Password)
+		if pw := dsnPassword(cfg.EngineOf(side), dsn); pw != "" {
+			secrets = append(secrets, pw)
 		}
 	}
 	scrubMu.Lock()
@@ -58,6 +59,20 @@ func load(path string, stderr io.Writer) (*app, error) {
 		return nil, withCode(exitUsage, err)
 	}
 	return a, nil
+}
+
+// dsnPassword is the password in dsn, "" if none or unparsable.
+func dsnPassword(engine config.Engine, dsn string) string {
+	if engine.Binlog() {
+		if mc, err := mysql.ParseDSN(dsn); err == nil {
+			return mc.Passwd
+		}
+		return ""
+	}
+	if pc, err := pgconn.ParseConfig(dsn); err == nil {
+		return pc.Password
+	}
+	return ""
 }
 
 // sides returns (source, target) pairs of the enabled directions.

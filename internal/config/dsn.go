@@ -28,6 +28,14 @@ func (c *Config) BlueDSN() (string, error) { return c.Blue.ResolveDSN() }
 // it is given.
 func (c *Config) GreenDSN() (string, error) { return c.Green.ResolveDSN() }
 
+// EngineOf returns the engine of side.
+func (c *Config) EngineOf(side Side) Engine {
+	if side == Green {
+		return c.Green.Engine
+	}
+	return c.Blue.Engine
+}
+
 // DSNFor returns the DSN of side.
 func (c *Config) DSNFor(side Side) (string, error) {
 	if side == Green {

@@ -146,7 +146,11 @@ func (d *Direction) Run(ctx context.Context) error {
 			return nil
 		}
 		if te := (*TransformError)(nil); errors.As(err, &te) {
-			d.pause(ctx, err)
+			d.pause(ctx, err, true)
+			return nil
+		}
+		if pausing(err) {
+			d.pause(ctx, err, false)
 			return nil
 		}
 		if time.Since(started) > time.Minute {
@@ -169,6 +173,14 @@ func (d *Direction) Run(ctx context.Context) error {
 		}
 		backoff = min(backoff*2, d.cfg.MaxBackoff)
 	}
+}
+
+// pausing reports whether err says of itself that it pauses the direction
+// (a source schema change only an operator can settle): retrying would
+// meet it again.
+func pausing(err error) bool {
+	var p interface{ PausesDirection() bool }
+	return errors.As(err, &p) && p.PausesDirection()
 }
 
 // retryable reports whether err says of itself that retrying may help.

@@ -195,13 +195,16 @@ func deadLetterDoc(direction string, dl *apply.DeadLetter) (key, doc []byte) {
 }
 
 // pause parks a direction that failed in a way retrying cannot mend (a
-// row its transform cannot map): it stays paused, failing the gates, until
-// bgsync is stopped.
-func (d *Direction) pause(ctx context.Context, err error) {
+// row its transform cannot map, a schema change on the source): it stays
+// paused, failing the gates, until bgsync is stopped. transformErr counts
+// it in Stats.TransformErrors.
+func (d *Direction) pause(ctx context.Context, err error, transformErr bool) {
 	d.log.Error("direction paused", "error", err.Error())
 	d.stats.update(func(s *Stats) {
 		s.State, s.LastError, s.LastErrorAt = StatePaused, err.Error(), time.Now()
-		s.TransformErrors++
+		if transformErr {
+			s.TransformErrors++
+		}
 	})
 	select {
 	case <-ctx.Done():
