@@ -32,6 +32,10 @@ PLAIN_PORT=${BGSYNC_PG_PLAIN_PORT:-15435}
 PASSWORD=${BGSYNC_PG_PASSWORD:-bgsync}
 MY_BLUE_PORT=${BGSYNC_MY_BLUE_PORT:-13306}
 MY_GREEN_PORT=${BGSYNC_MY_GREEN_PORT:-13307}
+# A third, small MariaDB with the binlog settings bgsync refuses (STATEMENT
+# format, MINIMAL row image and metadata, short retention): tests of setup's
+# checks point at it.
+MY_PLAIN_PORT=${BGSYNC_MY_PLAIN_PORT:-13308}
 MY_DIR=${BGSYNC_MY_DIR:-/var/lib/bgsync-mariadb}
 MY_PASSWORD=${BGSYNC_MY_PASSWORD:-bgsync}
 
@@ -107,9 +111,10 @@ my_client() { mariadb --no-defaults --protocol=socket --socket="$MY_DIR/$1/mysql
 
 my_running() { [ -f "$MY_DIR/$1/pid" ] && kill -0 "$(cat "$MY_DIR/$1/pid")" 2>/dev/null; }
 
-# my_up_one NAME PORT ID: create (once), configure and start one instance.
+# my_up_one NAME PORT ID [SETTINGS]: create (once), configure and start one
+# instance; SETTINGS (lines of my.cnf) override the defaults.
 my_up_one() {
-	local name=$1 port=$2 id=$3 dir=$MY_DIR/$1 i
+	local name=$1 port=$2 id=$3 extra=${4:-} dir=$MY_DIR/$1 i
 	mkdir -p "$dir/binlog"
 	cat >"$dir/my.cnf.tmp" <<CONF
 # written by bgsync scripts/env.sh
@@ -137,6 +142,7 @@ sync_binlog=1
 character_set_server=utf8mb4
 collation_server=utf8mb4_general_ci
 CONF
+	[ -z "$extra" ] || printf '%s\n' "$extra" >>"$dir/my.cnf.tmp"
 	local changed=0
 	if ! cmp -s "$dir/my.cnf.tmp" "$dir/my.cnf" 2>/dev/null; then
 		mv "$dir/my.cnf.tmp" "$dir/my.cnf"
@@ -145,6 +151,8 @@ CONF
 		rm -f "$dir/my.cnf.tmp"
 	fi
 	chown -R mysql:mysql "$dir"
+	# start-stop-daemon refuses a pid file root does not own.
+	[ ! -f "$dir/pid" ] || chown root:root "$dir/pid"
 	if [ ! -d "$dir/data/mysql" ]; then
 		log "creating MariaDB $name on port $port"
 		mariadb-install-db --defaults-file="$dir/my.cnf" --auth-root-authentication-method=normal >"$dir/install.log" 2>&1 ||
@@ -201,6 +209,7 @@ export BGSYNC_TEST_GREEN_DSN='postgres://postgres:$PASSWORD@127.0.0.1:$GREEN_POR
 export BGSYNC_TEST_PLAIN_DSN='postgres://postgres:$PASSWORD@127.0.0.1:$PLAIN_PORT/postgres?sslmode=disable'
 export BGSYNC_TEST_MY_BLUE_DSN='root:$MY_PASSWORD@tcp(127.0.0.1:$MY_BLUE_PORT)/'
 export BGSYNC_TEST_MY_GREEN_DSN='root:$MY_PASSWORD@tcp(127.0.0.1:$MY_GREEN_PORT)/'
+export BGSYNC_TEST_MY_PLAIN_DSN='root:$MY_PASSWORD@tcp(127.0.0.1:$MY_PLAIN_PORT)/'
 ENV
 }
 
@@ -215,7 +224,12 @@ up)
 	install_mariadb
 	my_up_one blue "$MY_BLUE_PORT" 11
 	my_up_one green "$MY_GREEN_PORT" 12
-	log "ready: MariaDB blue 127.0.0.1:$MY_BLUE_PORT, green 127.0.0.1:$MY_GREEN_PORT (users root and bgsync)"
+	my_up_one plain "$MY_PLAIN_PORT" 13 "binlog_format=STATEMENT
+binlog_row_image=MINIMAL
+binlog_row_metadata=MINIMAL
+binlog_expire_logs_seconds=3600
+innodb_buffer_pool_size=32M"
+	log "ready: MariaDB blue 127.0.0.1:$MY_BLUE_PORT, green 127.0.0.1:$MY_GREEN_PORT, plain (STATEMENT binlog) 127.0.0.1:$MY_PLAIN_PORT (users root and bgsync)"
 	;;
 down)
 	for c in bgsync_blue bgsync_green bgsync_plain; do
@@ -223,6 +237,7 @@ down)
 	done
 	my_down_one blue
 	my_down_one green
+	my_down_one plain
 	true
 	;;
 destroy)
@@ -232,12 +247,13 @@ destroy)
 	done
 	my_down_one blue
 	my_down_one green
+	my_down_one plain
 	rm -rf "$MY_DIR"
 	true
 	;;
 status)
 	pg_lsclusters | awk 'NR==1 || $2 ~ /^bgsync_/'
-	for n in blue green; do
+	for n in blue green plain; do
 		if my_running "$n"; then echo "MariaDB $n: running (pid $(cat "$MY_DIR/$n/pid"))"; else echo "MariaDB $n: down"; fi
 	done
 	;;
