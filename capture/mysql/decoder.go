@@ -1,0 +1,344 @@
+package mysql
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/bgsync/bgsync/change"
+	"github.com/go-mysql-org/go-mysql/replication"
+)
+
+// skipReplicationFlag is LOG_EVENT_SKIP_REPLICATION_F: MariaDB sets it on
+// every event written by a session with skip_replication=1 (bgsync's
+// appliers). go-mysql has no constant for it.
+const skipReplicationFlag uint16 = 0x8000
+
+// pending is a transaction being read.
+type pending struct {
+	id       uint64
+	explicit bool // opened by BEGIN (or a MariaDB GTID without FL_STANDALONE): ends with XID/COMMIT
+	skip     bool // written with skip_replication: bgsync's own
+	changes  []change.Change
+	echoRows uint64
+}
+
+// decoder turns binlog events into transactions. One goroutine uses it.
+type decoder struct {
+	filter    *filter
+	acceptDDL change.Position // schema changes at or below pass
+
+	base   string // binlog base name
+	file   string // current binlog file
+	seq    uint32 // its sequence number
+	tables map[uint64]*table
+
+	cur *pending
+	// floor: transactions ending at or below it were handed on (or acked)
+	// already and are not sent again.
+	floor change.Position
+	stats captureStats
+}
+
+type captureStats struct {
+	txns, rows, echoTxns, echoRows, empty uint64
+	read                                  change.Position
+	lastCommit                            time.Time
+	captureLag                            time.Duration
+}
+
+func newDecoder(f *filter, base string, floor, acceptDDL change.Position) *decoder {
+	return &decoder{filter: f, base: base, floor: floor, acceptDDL: acceptDDL, tables: map[uint64]*table{}}
+}
+
+// inTxn reports whether a transaction is open.
+func (d *decoder) inTxn() bool { return d.cur != nil }
+
+// position is the position of the end of an event in the current file.
+func (d *decoder) position(h *replication.EventHeader) change.Position {
+	return change.Position(uint64(d.seq)<<32 | uint64(h.LogPos))
+}
+
+func (d *decoder) at(p change.Position) string { return FormatPosition(p, d.base) }
+
+// handle processes one event and returns a transaction when one commits.
+// It never panics: a panic while decoding becomes an error naming the
+// event and its position.
+func (d *decoder) handle(ev *replication.BinlogEvent) (txn *change.Txn, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			de := &DecodeError{Err: fmt.Errorf("panic decoding %s event: %v", ev.Header.EventType, r)}
+			de.Position = d.position(ev.Header)
+			de.At = d.at(de.Position)
+			if re, ok := ev.Event.(*replication.RowsEvent); ok && re.Table != nil {
+				de.Table = change.Table{Schema: string(re.Table.Schema), Name: string(re.Table.Table)}
+			}
+			txn, err = nil, de
+		}
+	}()
+	return d.event(ev.Header, ev.Event)
+}
+
+func (d *decoder) event(h *replication.EventHeader, e replication.Event) (*change.Txn, error) {
+	switch e := e.(type) {
+	case *replication.RotateEvent:
+		return nil, d.rotate(string(e.NextLogName))
+	case *replication.MariadbGTIDEvent:
+		d.begin(e.GTID.SequenceNumber, e.Flags&replication.BINLOG_MARIADB_FL_STANDALONE == 0, h)
+	case *replication.GTIDEvent: // MySQL: BEGIN follows for DML
+		d.begin(uint64(max(e.GNO, 0)), false, h)
+	case *replication.GtidTaggedLogEvent:
+		d.begin(uint64(max(e.GNO, 0)), false, h)
+	case *replication.QueryEvent:
+		return d.query(h, e)
+	case *replication.XIDEvent:
+		return d.commit(h)
+	case *replication.RowsEvent:
+		return nil, d.rows(h, e)
+	case *replication.TransactionPayloadEvent: // MySQL binlog compression
+		var out *change.Txn
+		for _, inner := range e.Events {
+			t, err := d.event(inner.Header, inner.Event)
+			if err != nil {
+				return nil, err
+			}
+			if t != nil {
+				out = t
+			}
+		}
+		return out, nil
+	}
+	// Table maps are read by the parser; format descriptions, heartbeats,
+	// GTID lists, checkpoints and annotations carry nothing to capture.
+	return nil, nil
+}
+
+func (d *decoder) rotate(name string) error {
+	if i := strings.LastIndexByte(name, '/'); i >= 0 {
+		name = name[i+1:]
+	}
+	base, seq, err := splitFile(name)
+	if err != nil {
+		return err
+	}
+	if d.base == "" {
+		d.base = base
+	}
+	d.file, d.seq = name, seq
+	return nil
+}
+
+func (d *decoder) begin(id uint64, explicit bool, h *replication.EventHeader) {
+	d.cur = &pending{id: id, explicit: explicit, skip: h.Flags&skipReplicationFlag != 0}
+}
+
+// commit ends the open transaction at the end of event h.
+func (d *decoder) commit(h *replication.EventHeader) (*change.Txn, error) {
+	p := d.cur
+	d.cur = nil
+	if h.LogPos == 0 {
+		return nil, &DecodeError{At: d.file + ":?", Err: errors.New("commit event without a log position")}
+	}
+	pos := d.position(h)
+	d.stats.read = pos
+	if p == nil {
+		return nil, nil
+	}
+	commitTime := time.Unix(int64(h.Timestamp), 0)
+	d.stats.lastCommit = commitTime
+	if p.skip {
+		d.stats.echoTxns++
+		d.stats.echoRows += p.echoRows
+		return nil, nil
+	}
+	if len(p.changes) == 0 {
+		d.stats.empty++
+		return nil, nil
+	}
+	if pos <= d.floor {
+		return nil, nil
+	}
+	d.floor = pos
+	d.stats.txns++
+	d.stats.rows += uint64(len(p.changes))
+	d.stats.captureLag = time.Since(commitTime)
+	return &change.Txn{ID: p.id, Position: pos, CommitTime: commitTime, Changes: p.changes}, nil
+}
+
+// query handles BEGIN, COMMIT and statements: DDL, and the odd statement
+// a ROW binlog still logs (SAVEPOINT, ...).
+func (d *decoder) query(h *replication.EventHeader, e *replication.QueryEvent) (*change.Txn, error) {
+	q := strings.TrimSpace(string(e.Query))
+	switch {
+	case strings.EqualFold(q, "BEGIN"):
+		if d.cur == nil {
+			d.begin(0, true, h)
+		}
+		d.cur.explicit = true
+		return nil, nil
+	case strings.EqualFold(q, "COMMIT"), strings.EqualFold(q, "ROLLBACK"):
+		// A ROLLBACK ends a transaction whose non-transactional changes
+		// were logged because they happened anyway: they are real.
+		return d.commit(h)
+	}
+	if d.cur == nil {
+		d.begin(0, false, h)
+	}
+	if h.Flags&skipReplicationFlag != 0 {
+		d.cur.skip = true
+	}
+	if err := d.ddl(h, string(e.Schema), q); err != nil {
+		return nil, err
+	}
+	if d.cur.explicit {
+		return nil, nil // a statement inside a transaction
+	}
+	return d.commit(h) // a statement on its own (DDL): its own group
+}
+
+// ddl acts on DDL touching captured tables: a TRUNCATE becomes a change;
+// any other DDL stops the capture with a SchemaChangeError unless it was
+// written with skip_replication or accepted already.
+func (d *decoder) ddl(h *replication.EventHeader, db, q string) error {
+	st := parseDDL(q, db)
+	if st.kind == ddlNone || d.cur.skip {
+		return nil
+	}
+	pos := d.position(h)
+	for _, t := range st.tables {
+		switch st.kind {
+		case ddlTruncate:
+			if d.filter.captured(t) {
+				d.cur.changes = append(d.cur.changes, change.Change{
+					Op: change.OpTruncate, Table: t, Truncate: []change.Table{t}, Seq: uint32(len(d.cur.changes)),
+				})
+			}
+			continue
+		case ddlDropDB:
+			if !d.filter.databaseCaptured(t.Schema) {
+				continue
+			}
+		case ddlChange:
+			if !d.filter.captured(t) || t == d.filter.heartbeats {
+				continue
+			}
+		}
+		if pos <= d.acceptDDL || pos <= d.floor {
+			continue
+		}
+		return &SchemaChangeError{Table: t, Query: truncateQuery(q), Position: pos, At: d.at(pos)}
+	}
+	return nil
+}
+
+func truncateQuery(q string) string {
+	const max = 300
+	if len(q) > max {
+		return q[:max] + "..."
+	}
+	return q
+}
+
+// rows adds the row changes of a rows event on a captured table.
+func (d *decoder) rows(h *replication.EventHeader, e *replication.RowsEvent) error {
+	if e.Table == nil {
+		return nil
+	}
+	name := change.Table{Schema: string(e.Table.Schema), Name: string(e.Table.Table)}
+	if !d.filter.captured(name) {
+		return nil
+	}
+	if d.cur == nil { // rows outside BEGIN/GTID: not expected from a server
+		d.begin(0, true, h)
+	}
+	if h.Flags&skipReplicationFlag != 0 {
+		d.cur.skip = true
+	}
+	if d.cur.skip {
+		n := uint64(len(e.Rows))
+		if e.Type() == replication.EnumRowsEventTypeUpdate {
+			n /= 2
+		}
+		d.cur.echoRows += n
+		return nil
+	}
+	fail := func(image string, err error) error {
+		pos := d.position(h)
+		column := ""
+		var ce *columnError
+		if errors.As(err, &ce) {
+			column, err = ce.column, ce.err
+		}
+		if image != "" {
+			err = fmt.Errorf("%s image: %w", image, err)
+		}
+		return &DecodeError{Table: name, Column: column, At: d.at(pos), Position: pos, Err: err}
+	}
+	t, err := d.table(e.Table)
+	if err != nil {
+		return fail("", err)
+	}
+	skipped := func(i int) []int {
+		if i < len(e.SkippedColumns) {
+			return e.SkippedColumns[i]
+		}
+		return nil
+	}
+	add := func(op change.Op, before, after change.Row) {
+		d.cur.changes = append(d.cur.changes, change.Change{
+			Op: op, Table: t.name, Columns: t.columns, Before: before, After: after, Seq: uint32(len(d.cur.changes)),
+		})
+	}
+	switch e.Type() {
+	case replication.EnumRowsEventTypeInsert, replication.EnumRowsEventTypeDelete:
+		op := change.OpInsert
+		if e.Type() == replication.EnumRowsEventTypeDelete {
+			op = change.OpDelete
+		}
+		for i, vals := range e.Rows {
+			r, err := t.row(vals, skipped(i))
+			if err != nil {
+				return fail("", err)
+			}
+			if op == change.OpInsert {
+				add(op, nil, r)
+			} else {
+				add(op, r, nil)
+			}
+		}
+	case replication.EnumRowsEventTypeUpdate:
+		if len(e.Rows)%2 != 0 {
+			return fail("", fmt.Errorf("update event with %d row images (want before/after pairs)", len(e.Rows)))
+		}
+		for i := 0; i < len(e.Rows); i += 2 {
+			before, err := t.row(e.Rows[i], skipped(i))
+			if err != nil {
+				return fail("before", err)
+			}
+			after, err := t.row(e.Rows[i+1], skipped(i+1))
+			if err != nil {
+				return fail("after", err)
+			}
+			add(change.OpUpdate, before, after)
+		}
+	default:
+		return fail("", fmt.Errorf("rows event of unknown type %s", h.EventType))
+	}
+	return nil
+}
+
+// table returns the decoding of a table map, reusing the last one built for
+// the same table id while its shape is unchanged.
+func (d *decoder) table(tm *replication.TableMapEvent) (*table, error) {
+	if t, ok := d.tables[tm.TableID]; ok && (t.tm == tm || sameShape(t.tm, tm)) {
+		t.tm = tm
+		return t, nil
+	}
+	t, err := newTable(tm)
+	if err != nil {
+		return nil, err
+	}
+	d.tables[tm.TableID] = t
+	return t, nil
+}

@@ -1,0 +1,126 @@
+package mysql
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/bgsync/bgsync/change"
+	driver "github.com/go-sql-driver/mysql"
+)
+
+// A change.Position of this package is fileSeq<<32 | offset: fileSeq is the
+// numeric suffix of the binlog file name (mysql-bin.000003 → 3) and offset
+// the end of the transaction's commit event in that file (where the next
+// event starts). Positions of one server are totally ordered.
+
+// PositionOf returns the position of offset pos in binlog file file
+// ("mysql-bin.000003", with or without a directory).
+func PositionOf(file string, pos uint32) (change.Position, error) {
+	_, seq, err := splitFile(file)
+	if err != nil {
+		return 0, err
+	}
+	return change.Position(uint64(seq)<<32 | uint64(pos)), nil
+}
+
+// FormatPosition prints p as "base.NNNNNN:offset" ("mysql-bin.000003:1234");
+// with an empty base, as "NNNNNN:offset".
+func FormatPosition(p change.Position, base string) string {
+	if base == "" {
+		return fmt.Sprintf("%06d:%d", uint32(p>>32), uint32(p))
+	}
+	return fmt.Sprintf("%s:%d", fileName(base, uint32(p>>32)), uint32(p))
+}
+
+// fileName is the binlog file of sequence number seq.
+func fileName(base string, seq uint32) string {
+	return fmt.Sprintf("%s.%06d", base, seq)
+}
+
+// splitFile splits "mysql-bin.000003" into "mysql-bin" and 3.
+func splitFile(file string) (base string, seq uint32, err error) {
+	i := strings.LastIndexByte(file, '.')
+	if i <= 0 || i == len(file)-1 {
+		return "", 0, fmt.Errorf("binlog file name %q: want base.NNNNNN", file)
+	}
+	digits := file[i+1:]
+	for _, r := range digits {
+		if r < '0' || r > '9' {
+			return "", 0, fmt.Errorf("binlog file name %q: suffix is not a number", file)
+		}
+	}
+	n, err := strconv.ParseUint(digits, 10, 32)
+	if err != nil {
+		return "", 0, fmt.Errorf("binlog file name %q: suffix out of range", file)
+	}
+	return file[:i], uint32(n), nil
+}
+
+// CurrentPosition returns the server's current binlog position (SHOW MASTER
+// STATUS, or SHOW BINARY LOG STATUS on MySQL 8.4+) and the base name of its
+// binlog files ("mysql-bin").
+func CurrentPosition(ctx context.Context, dsn string) (change.Position, string, error) {
+	cfg, err := parseDSN(dsn)
+	if err != nil {
+		return 0, "", err
+	}
+	conn, err := driver.NewConnector(cfg)
+	if err != nil {
+		return 0, "", fmt.Errorf("capture: %w", err)
+	}
+	db := sql.OpenDB(conn)
+	defer db.Close()
+	file, pos, err := binlogStatus(ctx, db, "SHOW MASTER STATUS")
+	var me *driver.MySQLError
+	if errors.As(err, &me) && me.Number == 1064 { // syntax: MySQL 8.4 dropped it
+		file, pos, err = binlogStatus(ctx, db, "SHOW BINARY LOG STATUS")
+	}
+	if err != nil {
+		return 0, "", &SourceError{Op: fmt.Sprintf("read binlog position of %s", cfg.Addr), Err: err}
+	}
+	if file == "" {
+		return 0, "", &SourceError{Op: "read binlog position of " + cfg.Addr,
+			Err: errors.New("binary logging is off: start the server with log_bin, binlog_format=ROW, binlog_row_image=FULL, binlog_row_metadata=FULL"), Fatal: true}
+	}
+	base, _, err := splitFile(file)
+	if err != nil {
+		return 0, "", err
+	}
+	p, err := PositionOf(file, pos)
+	return p, base, err
+}
+
+func binlogStatus(ctx context.Context, db *sql.DB, query string) (string, uint32, error) {
+	rows, err := db.QueryContext(ctx, query)
+	if err != nil {
+		return "", 0, err
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return "", 0, err
+	}
+	if !rows.Next() {
+		return "", 0, rows.Err()
+	}
+	vals := make([]sql.RawBytes, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	if err := rows.Scan(ptrs...); err != nil {
+		return "", 0, err
+	}
+	if len(vals) < 2 {
+		return "", 0, fmt.Errorf("%s returned %d columns", query, len(vals))
+	}
+	pos, err := strconv.ParseUint(string(vals[1]), 10, 32)
+	if err != nil {
+		return "", 0, fmt.Errorf("%s: position %q: %w", query, vals[1], err)
+	}
+	return string(vals[0]), uint32(pos), rows.Err()
+}
