@@ -1,0 +1,126 @@
+// Package mysql applies source transactions to a MariaDB or MySQL target.
+//
+// Contract:
+//   - Apply takes consecutive source transactions, in source commit order,
+//     and applies them in ONE target transaction together with the
+//     checkpoint row (direction, source position, Kafka offset) in bgsync's
+//     database (Config.Schema). When Apply returns nil the rows and the
+//     checkpoint are durable (COMMIT returned); only then is the in-memory
+//     checkpoint moved and may the source position be acknowledged. Any
+//     error leaves the target transaction rolled back: rows and checkpoint
+//     together.
+//   - Transactions at or below the checkpoint are skipped (Result.Skipped),
+//     so a replay after a crash applies nothing twice. Result.Position is
+//     the highest position covered, applied or skipped.
+//   - Session (one connection: a *sql.Conn of a *sql.DB with MaxOpenConns
+//     1): time_zone '+00:00'; sql_mode STRICT_ALL_TABLES with NO_ZERO_DATE,
+//     NO_ZERO_IN_DATE, ERROR_FOR_DIVISION_BY_ZERO, NO_AUTO_VALUE_ON_ZERO (a
+//     value a column cannot hold is an error naming the column, never a
+//     truncated row; an explicit 0 in an AUTO_INCREMENT column stays 0);
+//     the DSN is given parseTime=false, interpolateParams=true,
+//     clientFoundRows=true, multiStatements=false.
+//   - Isolation READ COMMITTED. Every read the applier makes is a locking
+//     read (SELECT ... FOR UPDATE), which sees the latest committed row
+//     under any level, so REPEATABLE READ would buy nothing but gap locks:
+//     on keys the target does not have, it would lock the gaps around them
+//     and block, or deadlock with, the application's inserts of nearby
+//     keys. Under READ COMMITTED a missing key is not locked; an
+//     application insert of it between the read and the write makes the
+//     write fail with a duplicate key, and the group is retried (below).
+//   - Loop prevention, MariaDB: the session runs SET SESSION
+//     skip_replication = 1 (no privilege needed; Open reads it back), so
+//     every binlog event the applier writes carries flag 0x8000
+//     (LOG_EVENT_SKIP_REPLICATION_F) and the MariaDB capture drops those
+//     transactions. Trade-off: a MariaDB replica of the target started
+//     with --replicate-events-marked-for-skip=FILTER_ON_SLAVE or
+//     FILTER_ON_MASTER skips bgsync's writes too (the default, REPLICATE,
+//     applies them).
+//   - Loop prevention, MySQL 8 (no skip_replication; recognised by
+//     @@version not naming MariaDB), or with Config.MarkerTable on either:
+//     every target transaction first upserts its direction's row in
+//     <schema>.apply_marker (position, a write counter, so the row always
+//     changes and always reaches the binlog). A capture drops transactions
+//     with a change to that table: IsMarker, EchoByMarker.
+//   - Conflicts: inside the target transaction, before writing, Apply reads
+//     the current rows of every key the group touches, one query per table
+//     (SELECT cols FROM t WHERE (k1, k2) IN ((?, ?), ...) FOR UPDATE), and
+//     decodes them with Decode as the Kinds of the incoming images (see
+//     canon.go), so conflict.Detect compares like with like. It walks the
+//     group in order, keeping the rows as the group leaves them, and asks
+//     conflict.Resolve about every change; it writes what the decision says
+//     and logs each conflict in <schema>.conflicts (both images as
+//     apply.ImageJSON, kind, policy, resolution, reason, direction, source
+//     position, table, key) in the same transaction; Result.Conflicts
+//     counts them.
+//   - What MySQL cannot tell: it records no commit time and no writer per
+//     row, and keeps no tombstones. So conflict.Input.CurrentTime and
+//     Deleted are always zero, and a row read from the target counts as
+//     possibly written by the application (CurrentLocal), except a row this
+//     group wrote itself. Consequences:
+//     last-writer-wins with Rule.TimestampColumn compares that column of
+//     the two rows for two writes (insert_exists, update_differs); for a
+//     write against a delete (update_missing, delete_differs) the target's
+//     time is unknown, and an unknown time counts as older, so the incoming
+//     change wins.
+//     last-writer-wins WITHOUT a timestamp column: the target time is
+//     always unknown, so the incoming change wins every conflict: its row
+//     is written (insert_exists, update_differs), re-inserted
+//     (update_missing) or its delete applied (delete_differs). Each side
+//     then ends with the other side's write: two concurrent writes of one
+//     row, one per side, swap instead of converging. Open logs a warning
+//     for every such rule; give such tables a timestamp column or a
+//     side-wins policy.
+//     column-merge: no per-column write times either, so every column the
+//     incoming change modified is written.
+//     No tombstones: an insert that races a delete of the same key on the
+//     target is applied as if no delete had happened (insert_deleted is
+//     never detected).
+//   - Writing: runs of inserts into one table with the same columns become
+//     multi-row INSERTs (at most 500 rows or about 4 MiB), runs of deletes
+//     one DELETE ... WHERE key IN (...), updates one UPDATE per row by key.
+//     An UPDATE never writes a KindUnchanged (or absent) column: the target
+//     keeps its value. KindAbsent values of a before image are not
+//     compared. A TRUNCATE becomes DELETE FROM each table: TRUNCATE TABLE
+//     commits the open transaction implicitly in MySQL, which would split
+//     the rows from their checkpoint (and it cannot be rolled back).
+//   - Races with the application: a duplicate key (1062: an application
+//     insert of a key read as missing), a deadlock (1213) or a lock wait
+//     timeout (1205) rolls the target transaction back, and Apply resolves
+//     and applies the group again on the same session (Result.Retries), up
+//     to five attempts, before returning the error.
+//   - Errors: ApplyError names the target table, operation, key, column
+//     where one is involved (a value with no MySQL form, or the column the
+//     server names, e.g. "Data too long for column 'c' at row 2", with the
+//     row of a multi-row INSERT mapped to its key) and the source position;
+//     Retryable is false for data and schema errors. TargetError is a
+//     failure talking to the target, retryable. No DSN reaches a message.
+//   - Dead letters: RecordDeadLetters writes <schema>.dead_letters in its
+//     own transaction, idempotently (unique on direction, source position,
+//     change seq); PendingDeadLetters counts those with handled_at NULL;
+//     Unresolved counts unresolved conflicts of this direction.
+//   - Heartbeats (Config.Heartbeats) are timed, never written
+//     (Result.Heartbeats).
+//   - An Applier owns one connection and is not safe for concurrent use.
+//     After an error the caller closes it and opens a new one (the
+//     pipeline restarts the direction).
+//
+// Values (canon.go, Encode and Decode) go by the value's Kind and the
+// target column's DATA_TYPE: NULL → NULL; bool → 1/0; int → int64; uint →
+// uint64; numeric → its decimal text (NaN and infinities refused); float →
+// float64 (NaN and infinities refused); text, enum, JSON → text; bytes →
+// bytes; UUID → 16 bytes in BINARY(16), else 8-4-4-4-12 text; date →
+// YYYY-MM-DD; time → HH:MM:SS.ffffff; interval without months or days →
+// TIME text (±838:59:59.999999), and interval or time with time zone →
+// their PostgreSQL text form in a text column; timestamp →
+// YYYY-MM-DD HH:MM:SS.ffffff; timestamptz → the same, as UTC wall time: a
+// TIMESTAMP column stores the right instant (the session is in UTC), a
+// DATETIME column receives the UTC wall time; array → a JSON array in a
+// json or text column, refused elsewhere, naming the column. Dates and
+// timestamps outside the years 1 to 9999 are refused.
+//
+// Usage:
+//
+//	a, err := mysql.Open(ctx, mysql.Config{DSN: dsn, Schema: "bgsync", Direction: "blue-to-green", From: conflict.Blue})
+//	res, err := a.Apply(ctx, txns, offset) // then acknowledge res.Position
+//	a.Close()
+package mysql
