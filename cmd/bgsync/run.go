@@ -18,6 +18,7 @@ import (
 	"github.com/bgsync/bgsync/internal/config"
 	"github.com/bgsync/bgsync/internal/pipeline"
 	"github.com/bgsync/bgsync/transport"
+	"github.com/jackc/pgx/v5"
 	"github.com/spf13/cobra"
 )
 
@@ -99,7 +100,14 @@ Run "bgsync setup" first.`,
 }
 
 func (a *app) run(ctx context.Context, progress, drainTimeout time.Duration) error {
-	maps, err := a.preflight(ctx)
+	var maps map[config.Side]mappings
+	var starts map[config.Side]change.Position
+	var err error
+	if a.anyBinlog() {
+		starts, err = a.preflightBinlog(ctx)
+	} else {
+		maps, err = a.preflight(ctx)
+	}
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
@@ -124,7 +132,9 @@ func (a *app) run(ctx context.Context, progress, drainTimeout time.Duration) err
 	started := time.Now()
 	var dirs []*pipeline.Direction
 	for _, d := range a.directions() {
-		dirs = append(dirs, pipeline.New(a.directionConfig(d[0], d[1], brokers, maps[d[0]])))
+		cfg := a.directionConfig(d[0], d[1], brokers, maps[d[0]])
+		a.binlogEngines(&cfg, d[0], d[1], starts[d[0]])
+		dirs = append(dirs, pipeline.New(cfg))
 	}
 	stopHTTP, err := a.startHTTP(dirs)
 	if err != nil {
@@ -245,26 +255,35 @@ func (a *app) checkSlots(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		var ok, beats bool
-		err = conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1),
-	EXISTS (SELECT 1 FROM pg_publication_tables WHERE pubname = $2 AND schemaname = $3 AND tablename = $4)`,
-			a.cfg.SlotName(src), a.cfg.PublicationName(), a.cfg.Name, capturepg.HeartbeatTable(a.cfg.Name).Name).Scan(&ok, &beats)
+		err = a.checkSlot(ctx, conn, src)
 		conn.Close(ctx)
 		if err != nil {
-			return fmt.Errorf("%s: read replication slots: %w", src, err)
-		}
-		if !ok {
-			return fmt.Errorf("%s: replication slot %s does not exist; run bgsync setup first", src, a.cfg.SlotName(src))
-		}
-		if !beats {
-			return fmt.Errorf("%s: publication %s does not include the heartbeat table %s; run bgsync setup again",
-				src, a.cfg.PublicationName(), capturepg.HeartbeatTable(a.cfg.Name))
+			return err
 		}
 		tconn, err := a.connect(ctx, d[1])
 		if err != nil {
 			return err
 		}
 		tconn.Close(ctx)
+	}
+	return nil
+}
+
+// checkSlot checks that setup made src's slot and heartbeat table.
+func (a *app) checkSlot(ctx context.Context, conn *pgx.Conn, src config.Side) error {
+	var ok, beats bool
+	err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1),
+	EXISTS (SELECT 1 FROM pg_publication_tables WHERE pubname = $2 AND schemaname = $3 AND tablename = $4)`,
+		a.cfg.SlotName(src), a.cfg.PublicationName(), a.cfg.Name, capturepg.HeartbeatTable(a.cfg.Name).Name).Scan(&ok, &beats)
+	if err != nil {
+		return fmt.Errorf("%s: read replication slots: %w", src, err)
+	}
+	if !ok {
+		return fmt.Errorf("%s: replication slot %s does not exist; run bgsync setup first", src, a.cfg.SlotName(src))
+	}
+	if !beats {
+		return fmt.Errorf("%s: publication %s does not include the heartbeat table %s; run bgsync setup again",
+			src, a.cfg.PublicationName(), capturepg.HeartbeatTable(a.cfg.Name))
 	}
 	return nil
 }

@@ -75,6 +75,9 @@ func (a *app) connect(ctx context.Context, side config.Side) (*pgx.Conn, error) 
 }
 
 func (a *app) setup(ctx context.Context, out io.Writer, dryRun, fixIdentity bool) error {
+	if a.anyBinlog() {
+		return a.setupBinlogPair(ctx, out, dryRun)
+	}
 	conns := map[config.Side]*pgx.Conn{}
 	defer func() {
 		for _, c := range conns {

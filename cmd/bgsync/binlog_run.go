@@ -1,0 +1,117 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	applymy "github.com/bgsync/bgsync/apply/mysql"
+	capturemy "github.com/bgsync/bgsync/capture/mysql"
+	"github.com/bgsync/bgsync/change"
+	"github.com/bgsync/bgsync/internal/config"
+	"github.com/bgsync/bgsync/internal/pipeline"
+)
+
+// preflightBinlog is run's preflight for a pair where a side is
+// MariaDB/MySQL: the config asks nothing this version cannot do, both
+// sides answer, and setup recorded where each binlog source starts. It
+// returns those start positions by source side.
+func (a *app) preflightBinlog(ctx context.Context) (map[config.Side]change.Position, error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := a.checkBinlogTables(); err != nil {
+		return nil, err
+	}
+	conns, err := a.connectSides(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer conns.close()
+	starts := map[config.Side]change.Position{}
+	var errs []error
+	for _, d := range a.directions() {
+		src, dst := d[0], d[1]
+		if !a.binlog(src) {
+			if err := a.checkSlot(ctx, conns.pg[src], src); err != nil {
+				errs = append(errs, err)
+			}
+			continue
+		}
+		pos, _, err := a.captureStart(ctx, conns.my[src], directionName(src, dst))
+		if errors.Is(err, errNoCaptureStart) {
+			errs = append(errs, fmt.Errorf("%s: no binlog start position is recorded for %s; run bgsync setup first", src, directionName(src, dst)))
+			continue
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: read the binlog start position: %w", src, err))
+			continue
+		}
+		if err := a.checkResumable(ctx, conns, src, dst); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		starts[src] = pos
+	}
+	return starts, joinErrs(errs)
+}
+
+// binlogSource adapts capture/mysql to the pipeline.
+type binlogSource struct{ *capturemy.Capture }
+
+func (s binlogSource) Progress() pipeline.SourceProgress {
+	st := s.Stats()
+	return pipeline.SourceProgress{EchoTxns: st.EchoTxns, CaptureLag: st.CaptureLag}
+}
+
+// binlogEngines points cfg's capture at src's binlog and its apply at a
+// MariaDB/MySQL dst, where those sides are such.
+func (a *app) binlogEngines(cfg *pipeline.Config, src, dst config.Side, start change.Position) {
+	name := directionName(src, dst)
+	if a.binlog(src) {
+		tables := map[change.Table]bool{}
+		for _, t := range a.cfg.TablesOn(src) {
+			tables[t] = true
+		}
+		cc := capturemy.Config{
+			DSN:      a.dsn[src],
+			ServerID: a.readerID(src),
+			Flavor:   flavor(a.cfg.EngineOf(src)),
+			Tables:   tables,
+			Start:    start,
+		}
+		cfg.OpenSource = func(log *slog.Logger) (pipeline.Source, error) {
+			c := cc
+			c.Logger = log
+			capt, err := capturemy.New(c)
+			if err != nil {
+				return nil, err
+			}
+			return binlogSource{capt}, nil
+		}
+	}
+	if a.binlog(dst) {
+		ac := applymy.Config{
+			DSN:         a.dsn[dst],
+			Schema:      a.cfg.Name,
+			Direction:   name,
+			From:        conflictSide(src),
+			Rules:       a.cfg.ConflictRulesOn(dst),
+			MarkerTable: a.cfg.EngineOf(dst) == config.EngineMySQL,
+			Logger:      a.log.With("direction", name),
+		}
+		cfg.OpenTarget = func(ctx context.Context, heartbeats change.Table) (pipeline.Target, error) {
+			c := ac
+			c.Heartbeats = heartbeats
+			return applymy.Open(ctx, c)
+		}
+	}
+}
+
+func flavor(e config.Engine) string {
+	if e == config.EngineMySQL {
+		return "mysql"
+	}
+	return "mariadb"
+}

@@ -1,0 +1,184 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+
+	applymy "github.com/bgsync/bgsync/apply/mysql"
+	applypg "github.com/bgsync/bgsync/apply/postgres"
+	capturemy "github.com/bgsync/bgsync/capture/mysql"
+	capturepg "github.com/bgsync/bgsync/capture/postgres"
+	"github.com/bgsync/bgsync/internal/config"
+	"github.com/jackc/pgx/v5"
+)
+
+// sideConns holds one open connection per side, of the side's engine.
+type sideConns struct {
+	pg map[config.Side]*pgx.Conn
+	my map[config.Side]*sql.DB
+}
+
+func (c *sideConns) close() {
+	for _, p := range c.pg {
+		p.Close(context.Background())
+	}
+	for _, m := range c.my {
+		m.Close()
+	}
+}
+
+// connectSides opens both sides, each with its engine's driver, and
+// reports every side that cannot be reached.
+func (a *app) connectSides(ctx context.Context) (*sideConns, error) {
+	c := &sideConns{pg: map[config.Side]*pgx.Conn{}, my: map[config.Side]*sql.DB{}}
+	var errs []error
+	for _, side := range []config.Side{config.Blue, config.Green} {
+		if a.binlog(side) {
+			db, err := a.openMy(ctx, side)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			c.my[side] = db
+			continue
+		}
+		conn, err := a.connect(ctx, side)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		c.pg[side] = conn
+	}
+	if len(errs) > 0 {
+		c.close()
+		return nil, joinErrs(errs)
+	}
+	return c, nil
+}
+
+// setupBinlogPair is setup for a pair where a side is MariaDB/MySQL: it
+// checks every direction's source and target and reports every problem at
+// once, then creates on each source what capture needs (PostgreSQL: the
+// publication, slot and heartbeat table; MariaDB/MySQL: the recorded start
+// position) and on each target bgsync's schema.
+func (a *app) setupBinlogPair(ctx context.Context, out io.Writer, dryRun bool) error {
+	if err := a.checkBinlogTables(); err != nil {
+		return err
+	}
+	conns, err := a.connectSides(ctx)
+	if err != nil {
+		return err
+	}
+	defer conns.close()
+	var errs []error
+	for _, d := range a.directions() {
+		src, dst := d[0], d[1]
+		if a.binlog(src) {
+			errs = append(errs, a.checkBinlogSource(ctx, conns.my[src], src)...)
+			if err := a.checkResumable(ctx, conns, src, dst); err != nil {
+				errs = append(errs, err)
+			}
+		} else if err := capturepg.Check(ctx, conns.pg[src], a.captureSetup(src)); err != nil {
+			errs = append(errs, err)
+		}
+		if a.binlog(dst) {
+			errs = append(errs, checkMyTables(ctx, conns.my[dst], dst, "target", a.cfg.TablesOn(dst))...)
+		} else if err := applypg.CheckTargets(ctx, conns.pg[dst], a.cfg.TablesOn(dst)); err != nil {
+			errs = append(errs, fmt.Errorf("%s (target): %w", dst, err))
+		}
+	}
+	if err := joinErrs(dedupe(errs)); err != nil {
+		return err
+	}
+	for _, d := range a.directions() {
+		src, dst := d[0], d[1]
+		name := directionName(src, dst)
+		if err := a.setupSource(ctx, out, conns, src, dst, dryRun); err != nil {
+			return err
+		}
+		sqls := applypg.SchemaSQL(a.cfg.Name)
+		if a.binlog(dst) {
+			sqls = applymy.SchemaSQL(a.cfg.Name)
+		}
+		if dryRun {
+			fmt.Fprintf(out, "-- %s (target of %s)\n", dst, name)
+			for _, s := range sqls {
+				fmt.Fprintf(out, "%s;\n", s)
+			}
+			continue
+		}
+		for _, s := range sqls {
+			if err := conns.exec(ctx, dst, s); err != nil {
+				return fmt.Errorf("%s: %s: %w", dst, s, err)
+			}
+		}
+		fmt.Fprintf(out, "%s: schema %s ready\n", dst, a.cfg.Name)
+	}
+	return nil
+}
+
+// exec runs one statement on side.
+func (c *sideConns) exec(ctx context.Context, side config.Side, s string) error {
+	if db := c.my[side]; db != nil {
+		_, err := db.ExecContext(ctx, s)
+		return err
+	}
+	_, err := c.pg[side].Exec(ctx, s)
+	return err
+}
+
+// setupSource prepares src's capture for the direction to dst.
+func (a *app) setupSource(ctx context.Context, out io.Writer, conns *sideConns, src, dst config.Side, dryRun bool) error {
+	name := directionName(src, dst)
+	if !a.binlog(src) {
+		if dryRun {
+			sqls, err := capturepg.SetupSQL(ctx, conns.pg[src], a.captureSetup(src))
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "-- %s (source of %s)\n", src, name)
+			for _, s := range sqls {
+				fmt.Fprintf(out, "%s;\n", s)
+			}
+			return nil
+		}
+		if err := capturepg.Setup(ctx, conns.pg[src], a.captureSetup(src)); err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "%s: publication %s and slot %s ready\n", src, a.cfg.PublicationName(), a.cfg.SlotName(src))
+		return nil
+	}
+	pos, base, err := capturemy.CurrentPosition(ctx, a.dsn[src])
+	if err != nil {
+		return fmt.Errorf("%s: read the binlog position: %w", src, err)
+	}
+	text := capturemy.FormatPosition(pos, base)
+	record := "INSERT IGNORE INTO " + a.captureStartTable() + " (direction, position, position_text) VALUES (?, ?, ?)"
+	if dryRun {
+		fmt.Fprintf(out, "-- %s (source of %s)\n", src, name)
+		for _, s := range a.captureStartSQL() {
+			fmt.Fprintf(out, "%s;\n", s)
+		}
+		fmt.Fprintf(out, "%s; -- ('%s', %d, '%s')\n", record, name, uint64(pos), text)
+		return nil
+	}
+	db := conns.my[src]
+	for _, s := range a.captureStartSQL() {
+		if _, err := db.ExecContext(ctx, s); err != nil {
+			return fmt.Errorf("%s: %s: %w", src, s, err)
+		}
+	}
+	// The first setup's position stays: running setup again never skips
+	// changes made since.
+	if _, err := db.ExecContext(ctx, record, name, uint64(pos), text); err != nil {
+		return fmt.Errorf("%s: record the start position: %w", src, err)
+	}
+	_, startText, err := a.captureStart(ctx, db, name)
+	if err != nil {
+		return fmt.Errorf("%s: read back the start position: %w", src, err)
+	}
+	fmt.Fprintf(out, "%s: binlog capture for %s starts at %s (when %s holds no checkpoint)\n", src, name, startText, dst)
+	return nil
+}
