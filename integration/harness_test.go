@@ -20,6 +20,7 @@ package integration
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -323,10 +324,12 @@ type itConfig struct {
 	StateDir   string
 	BlueDSN    string
 	GreenDSN   string
-	Tables     []string
-	BatchRows  int
-	Policy     string // conflict policy of every table; empty: the default
-	HTTPListen string // default 127.0.0.1:0
+	// BlueEngine and GreenEngine default to postgres.
+	BlueEngine, GreenEngine string
+	Tables                  []string
+	BatchRows               int
+	Policy                  string // conflict policy of every table; empty: the default
+	HTTPListen              string // default 127.0.0.1:0
 }
 
 // render writes the config as YAML in the documented layout.
@@ -334,8 +337,8 @@ func (c itConfig) render() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "name: %s\n", c.Name)
 	fmt.Fprintf(&b, "state_dir: %q\n", c.StateDir)
-	fmt.Fprintf(&b, "blue: {engine: postgres, dsn: %q}\n", c.BlueDSN)
-	fmt.Fprintf(&b, "green: {engine: postgres, dsn: %q}\n", c.GreenDSN)
+	fmt.Fprintf(&b, "blue: {engine: %s, dsn: %q}\n", cmp.Or(c.BlueEngine, enginePG), c.BlueDSN)
+	fmt.Fprintf(&b, "green: {engine: %s, dsn: %q}\n", cmp.Or(c.GreenEngine, enginePG), c.GreenDSN)
 	dirs := c.Directions
 	if dirs == "" {
 		dirs = "blue-to-green"

@@ -190,7 +190,7 @@ func (a *app) checkResumable(ctx context.Context, conns *sideConns, src, dst con
 	if len(files) > 0 {
 		first = files[0]
 	}
-	return fmt.Errorf("%s (source): %s resumes at binlog position %s, which the server no longer has (oldest binary log: %s): the changes since then are lost to bgsync. Start the direction afresh: bgsync teardown, bgsync setup, then copy the data (bgsync snapshot); and keep binlogs longer (binlog_expire_logs_seconds) than a direction may be stopped",
+	return fmt.Errorf("%s (source): %s resumes at binlog position %s, which the server no longer has (oldest binary log: %s): the changes since then are lost to bgsync. Start the direction afresh: bgsync teardown, bgsync setup, then copy the data over again; and keep binlogs longer (binlog_expire_logs_seconds) than a direction may be stopped",
 		src, name, resumeText, first)
 }
 

@@ -1,0 +1,200 @@
+package integration
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// binlogEnv is a test's pair of sides where at least one is MariaDB, with
+// the items schema and a config syncing items and txlog.
+type binlogEnv struct {
+	t           *testing.T
+	blue, green *sideDB
+	cfg         itConfig
+	cfgPath     string
+	procs       *procSet
+}
+
+// newBinlogEnv makes it_<name> on each side with the given engines.
+func newBinlogEnv(t *testing.T, name, blueEngine, greenEngine, directions string) *binlogEnv {
+	t.Helper()
+	requireIntegration(t)
+	requireBinary(t)
+	var blue, green *sideDB
+	var pg *testDB
+	if blueEngine == enginePG || greenEngine == enginePG {
+		pg = newTestDB(t, name)
+	}
+	if blueEngine == engineMy {
+		blue = newMySideDB(t, "blue", name)
+	} else {
+		blue = pgSideDB(t, "blue", pg.BlueDSN)
+	}
+	if greenEngine == engineMy {
+		green = newMySideDB(t, "green", name)
+	} else {
+		green = pgSideDB(t, "green", pg.GreenDSN)
+	}
+	// A PostgreSQL side keeps the tables in a schema named like the
+	// MariaDB database, so one config name fits both sides.
+	schema := "it_" + name
+	for _, s := range []*sideDB{blue, green} {
+		if s.engine == enginePG {
+			s.mustExec(t, "CREATE SCHEMA "+schema, "SET search_path = "+schema)
+			s.schema = schema
+		}
+		for _, ddl := range itemsDDL[s.engine] {
+			s.mustExec(t, strings.ReplaceAll(ddl, "{s}", schema))
+		}
+	}
+	cfg := itConfig{
+		Name:        "it_" + name,
+		Directions:  directions,
+		StateDir:    filepath.Join(t.TempDir(), "state"),
+		BlueDSN:     blue.dsn,
+		GreenDSN:    green.dsn,
+		BlueEngine:  blue.engine,
+		GreenEngine: green.engine,
+		Tables:      []string{schema + ".items", schema + ".txlog"},
+	}
+	path := writeFile(t, "bgsync.yaml", cfg.render())
+	return &binlogEnv{t: t, blue: blue, green: green, cfg: cfg, cfgPath: path, procs: newProcSet(t, path)}
+}
+
+func (e *binlogEnv) setup() {
+	e.t.Helper()
+	r := runBgsync(e.t, 2*time.Minute, "setup", "--config", e.cfgPath)
+	if r.Code != 0 {
+		e.t.Fatalf("bgsync setup failed:\n%s", r)
+	}
+	e.t.Logf("setup:\n%s", strings.TrimSpace(r.Stdout))
+}
+
+// TestBinlogPairs streams a workload through each engine pair with a
+// MariaDB side, one way and both ways, and requires both sides equal
+// (compared here, column by column across engines) with every source
+// transaction applied exactly once and none echoed back.
+func TestBinlogPairs(t *testing.T) {
+	for _, tc := range []struct {
+		name, blue, green, dirs string
+	}{
+		{"my_my_one_way", engineMy, engineMy, "blue-to-green"},
+		{"my_my_both", engineMy, engineMy, "both"},
+		{"my_pg_both", engineMy, enginePG, "both"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newBinlogEnv(t, "bl_"+tc.name, tc.blue, tc.green, tc.dirs)
+			e.setup()
+			p := e.procs.startRun()
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+			defer cancel()
+			seed := uint64(time.Now().UnixNano())
+			t.Logf("seed %d", seed)
+			bw := newBinlogWorkload(seed, "blue", 1, 0)
+			const n = 300
+			done := make(chan error, 2)
+			go func() { done <- bw.run(ctx, e.blue, n, 0) }()
+			var gw *binlogWorkload
+			if tc.dirs == "both" {
+				gw = newBinlogWorkload(seed^0x5eed, "green", 1_000_000, 1_000_000)
+				go func() { done <- gw.run(ctx, e.green, n, 0) }()
+			} else {
+				done <- nil
+			}
+			for range 2 {
+				if err := <-done; err != nil {
+					t.Fatal(err)
+				}
+			}
+			waitItemsEqual(t, e.blue, e.green, 2*time.Minute, p.checkRunning)
+			assertAppliedOnceOn(t, e.green, "blue", n)
+			if gw != nil {
+				assertAppliedOnceOn(t, e.blue, "green", n)
+			}
+			rows, _ := itemsText(ctx, e.blue)
+			t.Logf("items equal on both sides: %d rows", len(rows))
+			if code := p.stop(30 * time.Second); code != 0 {
+				t.Errorf("bgsync run exited %d after SIGTERM, want 0\n%s", code, tailLines(p.output(), 30))
+			}
+			if tc.dirs == "both" && !strings.Contains(p.output(), `"echo_dropped"`) {
+				t.Errorf("run's last lines report no echo_dropped figure:\n%s", tailLines(p.output(), 10))
+			}
+		})
+	}
+}
+
+// TestBinlogCrash SIGKILLs bgsync five times while a workload runs on a
+// MariaDB blue syncing to a MariaDB green: green must end equal, with
+// every transaction applied exactly once.
+func TestBinlogCrash(t *testing.T) {
+	e := newBinlogEnv(t, "bl_crash", engineMy, engineMy, "blue-to-green")
+	e.setup()
+	cur := e.procs.startRun()
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", seed)
+	w := newBinlogWorkload(seed, "blue", 1, 0)
+	const n = 1500
+	done := make(chan error, 1)
+	go func() { done <- w.run(context.Background(), e.blue, n, 2*time.Millisecond) }()
+	kr := newRand(seed ^ 0x6b696c6c)
+	for kills := 1; kills <= 5; kills++ {
+		time.Sleep(700*time.Millisecond + time.Duration(kr.Int64N(int64(1500*time.Millisecond))))
+		if err := cur.checkRunning(); err != nil {
+			t.Fatal(err)
+		}
+		applied, _ := e.green.count(context.Background(), "SELECT count(*) FROM txlog")
+		cur.kill()
+		t.Logf("SIGKILL #%d of %s; green holds %d of blue's transactions", kills, cur.label, applied)
+		cur = e.procs.startRun()
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	waitItemsEqual(t, e.blue, e.green, 2*time.Minute, cur.checkRunning)
+	assertAppliedOnceOn(t, e.green, "blue", n)
+	if code := cur.stop(30 * time.Second); code != 0 {
+		t.Errorf("bgsync run exited %d after SIGTERM, want 0", code)
+	}
+}
+
+// TestBinlogDDLPauses alters a synced table on a MariaDB blue mid-stream:
+// rows before the change arrive, the direction pauses with a message that
+// names the table and the statement, and nothing after it is applied.
+func TestBinlogDDLPauses(t *testing.T) {
+	e := newBinlogEnv(t, "bl_ddl", engineMy, engineMy, "blue-to-green")
+	e.setup()
+	p := e.procs.startRun()
+	w := newBinlogWorkload(7, "blue", 1, 0)
+	ctx := context.Background()
+	if err := w.run(ctx, e.blue, 20, 0); err != nil {
+		t.Fatal(err)
+	}
+	waitItemsEqual(t, e.blue, e.green, time.Minute, p.checkRunning)
+	e.blue.mustExec(t, "ALTER TABLE items ADD COLUMN extra INT NULL")
+	if err := w.run(ctx, e.blue, 5, 0); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(time.Minute)
+	for !strings.Contains(p.output(), "direction paused") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no pause logged a minute after ALTER TABLE:\n%s", tailLines(p.output(), 30))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	out := p.output()
+	for _, want := range []string{e.blue.schema + ".items", "ALTER TABLE items ADD COLUMN extra INT NULL"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the pause message does not name %q:\n%s", want, tailLines(out, 10))
+		}
+	}
+	got, _ := e.green.count(ctx, "SELECT count(*) FROM txlog")
+	if got != 20 {
+		t.Errorf("green holds %d transactions, want the 20 before the ALTER TABLE and none after", got)
+	}
+	if code := p.stop(30 * time.Second); code != 0 {
+		t.Errorf("bgsync run exited %d after SIGTERM, want 0", code)
+	}
+}
