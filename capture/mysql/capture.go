@@ -33,6 +33,8 @@ type Capture struct {
 	// the server's position at the first Run (kept, so that a restarted Run
 	// does not skip what the first one read but the target never got).
 	start atomic.Uint64
+	// started is set once Run streams (for tests).
+	started atomic.Bool
 
 	mu    sync.Mutex
 	stats Stats
@@ -103,6 +105,8 @@ func (c *Capture) Run(ctx context.Context, out chan<- *change.Txn) error {
 	if err != nil {
 		return sourceError(fmt.Sprintf("start binlog stream of %s at %s", dsn.Addr, FormatPosition(start, base)), err)
 	}
+	c.started.Store(true)
+	defer c.started.Store(false)
 	c.cfg.Logger.Info("capture started", "source", dsn.Addr, "position", FormatPosition(start, base))
 
 	d := newDecoder(c.filter, base, start, c.cfg.AcceptSchemaChangeThrough)

@@ -19,6 +19,22 @@ type column struct {
 	binary   bool     // character column with the binary collation
 	labels   []string // ENUM and SET members, in declaration order
 	bits     int      // BIT(n): n
+	// size is the byte length of a CHAR/BINARY column: the binlog drops a
+	// BINARY value's trailing zero bytes, which the column does store.
+	size int
+}
+
+// fixedSize is the byte length of a MYSQL_TYPE_STRING column (CHAR,
+// BINARY), decoded from its metadata as the server encodes it.
+func fixedSize(meta uint16) int {
+	if meta >= 256 {
+		b0, b1 := meta>>8, meta&0xFF
+		if b0&0x30 != 0x30 {
+			return int(b1 | ((b0&0x30)^0x30)<<4)
+		}
+		return int(b1)
+	}
+	return int(meta)
 }
 
 // realType unpacks the type a MYSQL_TYPE_STRING column hides in its

@@ -58,6 +58,8 @@ func newTable(tm *replication.TableMapEvent) (*table, error) {
 			c.labels = sets[i]
 		case gomysql.MYSQL_TYPE_BIT:
 			c.bits = int(meta>>8)*8 + int(meta&0xFF)
+		case gomysql.MYSQL_TYPE_STRING:
+			c.size = fixedSize(meta)
 		}
 		t.cols[i] = c
 		t.columns[i] = change.Column{Name: c.name, Type: c.typeName()}

@@ -151,7 +151,10 @@ func intValue(v any) (change.Value, error) {
 
 func (c *column) stringValue(s string) (change.Value, error) {
 	if c.binary {
-		return change.Bytes([]byte(s)), nil
+		if c.typ == gomysql.MYSQL_TYPE_STRING && len(s) < c.size { // BINARY(n): restore the zero padding
+			s += strings.Repeat("\x00", c.size-len(s))
+		}
+		return change.Value{Kind: change.KindBytes, S: s}, nil
 	}
 	if !utf8.ValidString(s) {
 		return change.Value{}, errors.New("text is not valid UTF-8 (only utf8mb4/utf8mb3/ascii text columns are supported; use a binary type for other bytes)")
