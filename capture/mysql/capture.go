@@ -116,7 +116,7 @@ func (c *Capture) Run(ctx context.Context, out chan<- *change.Txn) error {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			return sourceError("read binlog of "+dsn.Addr+" after "+FormatPosition(d.stats.read, base), err)
+			return sourceError("read binlog of "+dsn.Addr+" after "+FormatPosition(max(start, d.stats.read), base), err)
 		}
 		txn, err := d.handle(ev)
 		if err != nil {

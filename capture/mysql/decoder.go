@@ -85,11 +85,11 @@ func (d *decoder) event(h *replication.EventHeader, e replication.Event) (*chang
 	case *replication.RotateEvent:
 		return nil, d.rotate(string(e.NextLogName))
 	case *replication.MariadbGTIDEvent:
-		d.begin(e.GTID.SequenceNumber, e.Flags&replication.BINLOG_MARIADB_FL_STANDALONE == 0, h)
+		return nil, d.begin(e.GTID.SequenceNumber, e.Flags&replication.BINLOG_MARIADB_FL_STANDALONE == 0, h)
 	case *replication.GTIDEvent: // MySQL: BEGIN follows for DML
-		d.begin(uint64(max(e.GNO, 0)), false, h)
+		return nil, d.begin(uint64(max(e.GNO, 0)), false, h)
 	case *replication.GtidTaggedLogEvent:
-		d.begin(uint64(max(e.GNO, 0)), false, h)
+		return nil, d.begin(uint64(max(e.GNO, 0)), false, h)
 	case *replication.QueryEvent:
 		return d.query(h, e)
 	case *replication.XIDEvent:
@@ -129,8 +129,17 @@ func (d *decoder) rotate(name string) error {
 	return nil
 }
 
-func (d *decoder) begin(id uint64, explicit bool, h *replication.EventHeader) {
+// begin opens a transaction. One still open with changes in it would be
+// lost: that is an error (an XA transaction prepared in one event group and
+// committed in another is the known case; XA is not supported).
+func (d *decoder) begin(id uint64, explicit bool, h *replication.EventHeader) error {
+	if d.cur != nil && len(d.cur.changes) > 0 {
+		pos := d.position(h)
+		return &DecodeError{At: d.at(pos), Position: pos, Table: d.cur.changes[0].Table,
+			Err: fmt.Errorf("a transaction began before the one with GTID sequence %d ended (XA transactions are not supported)", d.cur.id)}
+	}
 	d.cur = &pending{id: id, explicit: explicit, skip: h.Flags&skipReplicationFlag != 0}
+	return nil
 }
 
 // commit ends the open transaction at the end of event h.
@@ -173,7 +182,7 @@ func (d *decoder) query(h *replication.EventHeader, e *replication.QueryEvent) (
 	switch {
 	case strings.EqualFold(q, "BEGIN"):
 		if d.cur == nil {
-			d.begin(0, true, h)
+			_ = d.begin(0, true, h) // nothing open: cannot fail
 		}
 		d.cur.explicit = true
 		return nil, nil
@@ -183,7 +192,7 @@ func (d *decoder) query(h *replication.EventHeader, e *replication.QueryEvent) (
 		return d.commit(h)
 	}
 	if d.cur == nil {
-		d.begin(0, false, h)
+		_ = d.begin(0, false, h) // nothing open: cannot fail
 	}
 	if h.Flags&skipReplicationFlag != 0 {
 		d.cur.skip = true
@@ -250,7 +259,7 @@ func (d *decoder) rows(h *replication.EventHeader, e *replication.RowsEvent) err
 		return nil
 	}
 	if d.cur == nil { // rows outside BEGIN/GTID: not expected from a server
-		d.begin(0, true, h)
+		_ = d.begin(0, true, h) // nothing open: cannot fail
 	}
 	if h.Flags&skipReplicationFlag != 0 {
 		d.cur.skip = true

@@ -141,6 +141,12 @@ func (r *running) next(t testing.TB) *change.Txn {
 		return txn
 	case err := <-r.done:
 		r.done <- err
+		// Run sends before it returns: what it sent is in r.out by now.
+		select {
+		case txn := <-r.out:
+			return txn
+		default:
+		}
 		t.Fatalf("Run ended: %v", err)
 	case <-time.After(20 * time.Second):
 		t.Fatal("no transaction within 20s")
