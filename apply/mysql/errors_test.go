@@ -39,3 +39,15 @@ func TestSQLBuilders(t *testing.T) {
 		t.Errorf("quoteIdent: got %s, want %s", got, want)
 	}
 }
+
+func TestLostRace(t *testing.T) {
+	for n, want := range map[uint16]bool{1062: true, 1213: true, 1205: true, 1406: false, 1146: false} {
+		err := &ApplyError{Err: &mysql.MySQLError{Number: n}}
+		if got := lostRace(err); got != want {
+			t.Errorf("lostRace(%d) = %v, want %v", n, got, want)
+		}
+		if retry := err.Retryable(); n == 1406 && retry || n == 1062 && !retry {
+			t.Errorf("Retryable(%d) = %v", n, retry)
+		}
+	}
+}
