@@ -1,46 +1,33 @@
 package mysql_test
 
 import (
-	"bytes"
-	"encoding/binary"
-	"fmt"
-	"io"
-	"os"
-	"path/filepath"
+	"context"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"strconv"
+	"time"
+
+	gomysql "github.com/go-mysql-org/go-mysql/mysql"
+	"github.com/go-mysql-org/go-mysql/replication"
+	driver "github.com/go-sql-driver/mysql"
 )
 
-// A minimal reader of MariaDB binlog files, for tests: it reads event
-// headers and the table names of Table_map events straight from the
-// server's binlog files (the test databases run on this machine), enough
-// to show which transactions carry the skip_replication flag.
+// Reading the target's binlog over the replication protocol (go-mysql's
+// BinlogSyncer), to show which transactions carry the skip_replication
+// flag and in what order they touch tables.
 
-const (
-	evQuery         = 2
-	evXID           = 16
-	evTableMap      = 19
-	evGTIDMariaDB   = 162
-	flagSkipReplica = 0x8000
-)
+const flagSkipReplica = 0x8000 // LOG_EVENT_SKIP_REPLICATION_F; go-mysql has no name for it
 
 type binlogEvent struct {
-	typ   byte
+	typ   replication.EventType
 	flags uint16
-	db    string // Table_map only
-	table string
+	table string // db.table of a Table_map event
 }
 
 // binlogTxn is the events of one transaction, from its GTID event to its
 // XID (or COMMIT query) event.
 type binlogTxn struct{ events []binlogEvent }
-
-func (t binlogTxn) touches(db string) bool {
-	for _, e := range t.events {
-		if e.typ == evTableMap && e.db == db {
-			return true
-		}
-	}
-	return false
-}
 
 func (t binlogTxn) allFlagged() bool {
 	for _, e := range t.events {
@@ -51,27 +38,29 @@ func (t binlogTxn) allFlagged() bool {
 	return true
 }
 
+func (t binlogTxn) anyFlagged() bool {
+	for _, e := range t.events {
+		if e.flags&flagSkipReplica != 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // tables lists the Table_map events' db.table in order.
 func (t binlogTxn) tables() []string {
 	var out []string
 	for _, e := range t.events {
-		if e.typ == evTableMap {
-			out = append(out, e.db+"."+e.table)
+		if e.typ == replication.TABLE_MAP_EVENT {
+			out = append(out, e.table)
 		}
 	}
 	return out
 }
 
 // binlogPos is where the server's binlog ends now.
-type binlogPos struct {
-	file string
-	pos  int64
-}
-
-func (e *env) binlogPos() binlogPos {
+func (e *env) binlogPos() gomysql.Position {
 	e.t.Helper()
-	var p binlogPos
-	var doDB, ignoreDB, gtid any
 	rs, err := e.db.Query("SHOW MASTER STATUS")
 	if err != nil {
 		e.t.Fatal(err)
@@ -81,102 +70,73 @@ func (e *env) binlogPos() binlogPos {
 	if !rs.Next() {
 		e.t.Skip("the server has no binlog")
 	}
-	dest := []any{&p.file, &p.pos, &doDB, &ignoreDB, &gtid}
-	if err := rs.Scan(dest[:len(cols)]...); err != nil {
+	var p gomysql.Position
+	var pos uint64
+	dest := []any{&p.Name, &pos}
+	for len(dest) < len(cols) {
+		dest = append(dest, new(any))
+	}
+	if err := rs.Scan(dest...); err != nil {
 		e.t.Fatal(err)
 	}
+	p.Pos = uint32(pos)
 	return p
 }
 
-// readBinlog reads the transactions written since from, in this file and
-// the ones after it.
-func (e *env) readBinlog(from binlogPos) []binlogTxn {
+// readBinlog reads the transactions written from from up to the binlog's
+// end now.
+func (e *env) readBinlog(from gomysql.Position) []binlogTxn {
 	e.t.Helper()
-	var base string
-	if err := e.db.QueryRow("SELECT @@log_bin_basename").Scan(&base); err != nil {
-		e.t.Fatal(err)
-	}
-	var files []string
-	rs, err := e.db.Query("SHOW BINARY LOGS")
+	end := e.binlogPos()
+	c, err := driver.ParseDSN(e.dsn)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	for rs.Next() {
-		var name string
-		var size any
-		if err := rs.Scan(&name, &size); err != nil {
-			e.t.Fatal(err)
-		}
-		if name >= from.file {
-			files = append(files, name)
-		}
+	host, port, err := net.SplitHostPort(c.Addr)
+	if err != nil {
+		e.t.Fatal(err)
 	}
-	rs.Close()
-	var txns []binlogTxn
-	for i, f := range files {
-		off := int64(4)
-		if i == 0 {
-			off = from.pos
-		}
-		data, err := os.ReadFile(filepath.Join(filepath.Dir(base), f))
-		if err != nil {
-			e.t.Skipf("binlog file not readable here (the server is not local?): %v", err)
-		}
-		got, err := parseBinlog(data, off)
-		if err != nil {
-			e.t.Fatalf("%s: %v", f, err)
-		}
-		txns = append(txns, got...)
+	p, _ := strconv.Atoi(port)
+	syncer := replication.NewBinlogSyncer(replication.BinlogSyncerConfig{
+		ServerID: 100000 + rand.Uint32N(1<<30), Flavor: gomysql.MariaDBFlavor,
+		Host: host, Port: uint16(p), User: c.User, Password: c.Passwd,
+		Logger: slog.New(slog.DiscardHandler),
+	})
+	defer syncer.Close()
+	stream, err := syncer.StartSync(from)
+	if err != nil {
+		e.t.Fatalf("start binlog sync: %v", err)
 	}
-	return txns
-}
-
-func parseBinlog(data []byte, off int64) ([]binlogTxn, error) {
-	if len(data) < 4 || !bytes.Equal(data[:4], []byte{0xfe, 'b', 'i', 'n'}) {
-		return nil, fmt.Errorf("not a binlog file")
-	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
 	var txns []binlogTxn
 	var cur *binlogTxn
-	r := bytes.NewReader(data)
-	if _, err := r.Seek(off, io.SeekStart); err != nil {
-		return nil, err
-	}
+	file := from.Name
 	for {
-		var h [19]byte
-		if _, err := io.ReadFull(r, h[:]); err != nil {
-			if err == io.EOF || err == io.ErrUnexpectedEOF {
-				return txns, nil // the end, or an event still being written
-			}
-			return nil, err
+		ev, err := stream.GetEvent(ctx)
+		if err != nil {
+			e.t.Fatalf("read binlog: %v", err)
 		}
-		size := int64(binary.LittleEndian.Uint32(h[9:13]))
-		if size < 19 {
-			return nil, fmt.Errorf("event size %d", size)
-		}
-		body := make([]byte, size-19)
-		if _, err := io.ReadFull(r, body); err != nil {
-			return txns, nil
-		}
-		ev := binlogEvent{typ: h[4], flags: binary.LittleEndian.Uint16(h[17:19])}
-		switch ev.typ {
-		case evGTIDMariaDB:
+		h := ev.Header
+		b := binlogEvent{typ: h.EventType, flags: h.Flags}
+		switch x := ev.Event.(type) {
+		case *replication.RotateEvent:
+			file = string(x.NextLogName)
+			continue
+		case *replication.MariadbGTIDEvent:
 			txns = append(txns, binlogTxn{})
 			cur = &txns[len(txns)-1]
-		case evTableMap:
-			// post-header: table id (6), flags (2); then db and table,
-			// each a length byte, the name and a NUL.
-			if len(body) > 9 {
-				n := int(body[8])
-				ev.db = string(body[9 : 9+n])
-				m := int(body[9+n+1])
-				ev.table = string(body[9+n+2 : 9+n+2+m])
-			}
+		case *replication.TableMapEvent:
+			b.table = string(x.Schema) + "." + string(x.Table)
 		}
 		if cur != nil {
-			cur.events = append(cur.events, ev)
-			if ev.typ == evXID || (ev.typ == evQuery && bytes.Contains(body, []byte("COMMIT"))) {
+			cur.events = append(cur.events, b)
+			if _, ok := ev.Event.(*replication.XIDEvent); ok {
 				cur = nil
 			}
+		}
+		if file == end.Name && h.LogPos >= end.Pos {
+			return txns
 		}
 	}
 }
