@@ -74,7 +74,8 @@
 //	SET                       Text, labels joined by commas in declared order
 //	JSON (MySQL)              JSON text
 //	CHAR, VARCHAR, TEXT       Text (must be valid UTF-8; MariaDB JSON is TEXT)
-//	BINARY, VARBINARY, BLOB   Bytes (collation 63, binary)
+//	BINARY, VARBINARY, BLOB   Bytes (collation 63, binary); BINARY(n) gets
+//	                          back the trailing zero bytes the binlog drops
 //	GEOMETRY                  Bytes (SRID + WKB)
 //	NULL                      Null
 //
