@@ -100,6 +100,16 @@
 //     Unresolved counts unresolved conflicts of this direction.
 //   - Heartbeats (Config.Heartbeats) are timed, never written
 //     (Result.Heartbeats).
+//   - Known limits of the comparison: a target column that stores less
+//     than the incoming value (DATETIME(0) for microseconds, FLOAT for a
+//     double, BINARY(n) padding, a CHAR's trailing spaces) reads back
+//     different, so the next change of that row shows as update_differs;
+//     keys that are equal only under the column's collation (case, PAD
+//     SPACE) are not matched to the fetched row, and the insert that
+//     follows fails on the duplicate key until the retries run out. MySQL
+//     8's JSON type reformats JSON text, which then compares as different
+//     (MariaDB stores JSON text as it is). Map such columns with a
+//     transform to a type that holds the value exactly.
 //   - An Applier owns one connection and is not safe for concurrent use.
 //     After an error the caller closes it and opens a new one (the
 //     pipeline restarts the direction).
