@@ -138,7 +138,7 @@ func TestBinlogCrash(t *testing.T) {
 	w := newBinlogWorkload(seed, "blue", 1, 0)
 	const n = 1500
 	done := make(chan error, 1)
-	go func() { done <- w.run(context.Background(), e.blue, n, 2*time.Millisecond) }()
+	go func() { done <- w.run(context.Background(), e.blue, n, 5*time.Millisecond) }()
 	kr := newRand(seed ^ 0x6b696c6c)
 	for kills := 1; kills <= 5; kills++ {
 		time.Sleep(700*time.Millisecond + time.Duration(kr.Int64N(int64(1500*time.Millisecond))))
@@ -185,6 +185,11 @@ func TestBinlogDDLPauses(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	out := p.output()
+	for _, line := range strings.Split(out, "\n") {
+		if strings.Contains(line, "direction paused") {
+			t.Logf("logged: %s", line)
+		}
+	}
 	for _, want := range []string{e.blue.schema + ".items", "ALTER TABLE items ADD COLUMN extra INT NULL"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the pause message does not name %q:\n%s", want, tailLines(out, 10))

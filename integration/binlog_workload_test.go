@@ -141,7 +141,7 @@ func (w *binlogWorkload) txn(engine string) []string {
 			for m := 1 + w.r.IntN(5); m > 0; m-- {
 				vals = append(vals, w.newItem().values(engine))
 			}
-			stmts = append(stmts, "INSERT INTO items VALUES "+strings.Join(vals, ", "))
+			stmts = append(stmts, "INSERT INTO items (id, qty, price, flag, happened, doc, note, payload) VALUES "+strings.Join(vals, ", "))
 		case k < 8:
 			id := w.ids[w.r.IntN(len(w.ids))]
 			stmts = append(stmts, fmt.Sprintf("UPDATE items SET qty = %d, note = 'updated %d', price = NULL WHERE id = %d", w.r.Int64N(1000), w.txns, id))

@@ -161,7 +161,8 @@ func (s *sideDB) rows(ctx context.Context, q string) ([][]string, error) {
 		}
 		return out, rs.Err()
 	}
-	rs, err := s.pg.Query(ctx, q)
+	// The simple protocol returns every column as text.
+	rs, err := s.pg.Query(ctx, q, pgx.QueryExecModeSimpleProtocol)
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %s: %w", s.engine, s.side, q, err)
 	}
