@@ -115,4 +115,10 @@ func TestBinlogPurgedPosition(t *testing.T) {
 			}
 		}
 	}
+	// Commands that read both sides with SQL refuse a MariaDB side
+	// clearly instead of failing to connect.
+	r := runBgsync(t, time.Minute, "verify", "--config", e.cfgPath)
+	if r.Code != 2 || !strings.Contains(strings.ReplaceAll(r.Stderr, "xxxxx", "bgsync"), "bgsync verify does not support mariadb sides yet (blue is mariadb)") {
+		t.Errorf("verify on a MariaDB pair: want exit 2 saying it is not supported yet, got:\n%s", r)
+	}
 }

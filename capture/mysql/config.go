@@ -30,6 +30,11 @@ type Config struct {
 	// Heartbeats is bgsync's heartbeat table on the source; it is always
 	// captured, whatever Tables and Ignore say. Zero: none.
 	Heartbeats change.Table
+	// Marker is the table apply/mysql writes in every transaction it
+	// applies on a MySQL target (MySQL has no skip_replication flag): a
+	// transaction with a row change on it is bgsync's own write and is
+	// dropped as an echo. Zero: none (MariaDB needs none).
+	Marker change.Table
 	// Start is where Run starts when Ack was never given a non-zero
 	// position: the end of the last transaction already held by the
 	// target. Zero: the server's binlog position at the first Run.
@@ -100,10 +105,11 @@ type filter struct {
 	tables     map[change.Table]bool
 	ignore     map[string]bool
 	heartbeats change.Table
+	marker     change.Table
 }
 
 func newFilter(c *Config) *filter {
-	f := &filter{tables: map[change.Table]bool{}, ignore: map[string]bool{}, heartbeats: c.Heartbeats}
+	f := &filter{tables: map[change.Table]bool{}, ignore: map[string]bool{}, heartbeats: c.Heartbeats, marker: c.Marker}
 	for t, ok := range c.Tables {
 		if ok {
 			f.tables[t] = true

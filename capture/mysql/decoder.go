@@ -22,6 +22,10 @@ type pending struct {
 	skip     bool // written with skip_replication: bgsync's own
 	changes  []change.Change
 	echoRows uint64
+	// echoed: the skipped transaction touched a captured table. Flagged
+	// transactions on other tables (another direction's target database
+	// on the same server) are not this capture's echoes.
+	echoed bool
 }
 
 // decoder turns binlog events into transactions. One goroutine uses it.
@@ -157,8 +161,12 @@ func (d *decoder) commit(h *replication.EventHeader) (*change.Txn, error) {
 	commitTime := time.Unix(int64(h.Timestamp), 0)
 	d.stats.lastCommit = commitTime
 	if p.skip {
-		d.stats.echoTxns++
-		d.stats.echoRows += p.echoRows
+		if p.echoed || len(p.changes) > 0 {
+			d.stats.echoTxns++
+			d.stats.echoRows += p.echoRows
+		} else {
+			d.stats.empty++
+		}
 		return nil, nil
 	}
 	if len(p.changes) == 0 {
@@ -211,7 +219,13 @@ func (d *decoder) query(h *replication.EventHeader, e *replication.QueryEvent) (
 // written with skip_replication or accepted already.
 func (d *decoder) ddl(h *replication.EventHeader, db, q string) error {
 	st := parseDDL(q, db)
-	if st.kind == ddlNone || d.cur.skip {
+	if st.kind == ddlNone {
+		return nil
+	}
+	if d.cur.skip {
+		for _, t := range st.tables {
+			d.cur.echoed = d.cur.echoed || d.filter.captured(t)
+		}
 		return nil
 	}
 	pos := d.position(h)
@@ -255,6 +269,13 @@ func (d *decoder) rows(h *replication.EventHeader, e *replication.RowsEvent) err
 		return nil
 	}
 	name := change.Table{Schema: string(e.Table.Schema), Name: string(e.Table.Table)}
+	if name == d.filter.marker && name.Name != "" { // bgsync's own transaction (MySQL)
+		if d.cur == nil {
+			_ = d.begin(0, true, h) // nothing open: cannot fail
+		}
+		d.cur.skip, d.cur.echoed = true, true
+		return nil
+	}
 	if !d.filter.captured(name) {
 		return nil
 	}
@@ -265,6 +286,7 @@ func (d *decoder) rows(h *replication.EventHeader, e *replication.RowsEvent) err
 		d.cur.skip = true
 	}
 	if d.cur.skip {
+		d.cur.echoed = true
 		n := uint64(len(e.Rows))
 		if e.Type() == replication.EnumRowsEventTypeUpdate {
 			n /= 2

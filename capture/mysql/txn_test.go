@@ -98,3 +98,24 @@ func TestHeartbeatsAlwaysCaptured(t *testing.T) {
 		t.Fatalf("got %v, want the heartbeat", txn.Changes[0].Table)
 	}
 }
+
+// TestMarkerIsEcho: on MySQL, where no skip_replication flag exists,
+// apply/mysql writes a marker row in every transaction it applies; a
+// transaction holding one is dropped as an echo, whatever else it wrote.
+func TestMarkerIsEcho(t *testing.T) {
+	t.Parallel()
+	d := newTestDB(t)
+	d.exec(t, `CREATE TABLE a (id INT PRIMARY KEY, v INT)`, `CREATE TABLE apply_marker (direction VARCHAR(64) PRIMARY KEY, n BIGINT)`)
+	marker := d.table("apply_marker")
+	r := start(t, d, 0, func(c *capmy.Config) { c.Marker = marker }, "a")
+	d.exec(t, `BEGIN`, `INSERT INTO apply_marker VALUES ('green-to-blue', 1)`, `INSERT INTO a VALUES (1, 1), (2, 2)`, `COMMIT`,
+		`BEGIN`, `INSERT INTO a VALUES (3, 3)`, `UPDATE apply_marker SET n = 2`, `COMMIT`,
+		`INSERT INTO a VALUES (10, 10)`)
+	txn := r.next(t)
+	if len(txn.Changes) != 1 || !cmp.Equal(txn.Changes[0].After[0], change.Int(10)) {
+		t.Fatalf("first txn after the marked ones: %+v", txn.Changes)
+	}
+	if st := r.c.Stats(); st.EchoTxns != 2 || st.Txns != 1 {
+		t.Errorf("stats %+v: want 2 echo txns, 1 txn", st)
+	}
+}

@@ -81,6 +81,11 @@ func (a *app) binlogEngines(cfg *pipeline.Config, src, dst config.Side, start ch
 			Tables:   tables,
 			Start:    start,
 		}
+		if a.cfg.EngineOf(src) == config.EngineMySQL {
+			// MySQL has no skip_replication: the other direction's applier
+			// marks its transactions with a row in this table.
+			cc.Marker = change.Table{Schema: a.cfg.Name, Name: applymy.MarkerTableName}
+		}
 		cfg.OpenSource = func(log *slog.Logger) (pipeline.Source, error) {
 			c := cc
 			c.Logger = log

@@ -82,6 +82,9 @@ func newCheckTransformsCmd(g *globalFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if err := a.postgresOnly("check-transforms"); err != nil {
+				return err
+			}
 			return a.checkTransforms(cmd.Context(), cmd.OutOrStdout(), f)
 		},
 	}

@@ -48,6 +48,9 @@ reached.`,
 			if err != nil {
 				return err
 			}
+			if err := a.postgresOnly(strings.TrimPrefix(cmd.CommandPath(), "bgsync ")); err != nil {
+				return err
+			}
 			if output != "text" && output != "json" {
 				return withCode(exitUsage, fmt.Errorf("--output %q: use text or json", output))
 			}
@@ -87,6 +90,9 @@ usage or when a side cannot be reached.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			a, err := load(g.config, cmd.ErrOrStderr())
 			if err != nil {
+				return err
+			}
+			if err := a.postgresOnly(strings.TrimPrefix(cmd.CommandPath(), "bgsync ")); err != nil {
 				return err
 			}
 			if all == (len(ids) > 0) {

@@ -25,6 +25,9 @@ user tables or their rows. Stop bgsync run first: an active slot is an error.`,
 			if err != nil {
 				return err
 			}
+			if err := a.postgresOnly("teardown"); err != nil {
+				return err
+			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), time.Minute)
 			defer cancel()
 			if err := a.teardown(ctx); err != nil {

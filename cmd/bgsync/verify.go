@@ -71,6 +71,9 @@ that could not be told from lag).`,
 			if err != nil {
 				return err
 			}
+			if err := a.postgresOnly("verify"); err != nil {
+				return err
+			}
 			return a.verify(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), f)
 		},
 	}

@@ -20,7 +20,7 @@ func TestShippedConfigs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"bgsync.example.yaml", "demo.yaml"} {
+	for _, want := range []string{"bgsync.example.yaml", "demo.yaml", "mariadb.example.yaml"} {
 		if !containsBase(files, want) {
 			t.Errorf("configs/%s is missing", want)
 		}
