@@ -59,6 +59,7 @@ func newBinlogEnv(t *testing.T, name, blueEngine, greenEngine, directions string
 		BlueEngine:  blue.engine,
 		GreenEngine: green.engine,
 		Tables:      []string{schema + ".items", schema + ".txlog"},
+		HTTPListen:  freePort(t),
 	}
 	path := writeFile(t, "bgsync.yaml", cfg.render())
 	return &binlogEnv{t: t, blue: blue, green: green, cfg: cfg, cfgPath: path, procs: newProcSet(t, path)}
@@ -116,6 +117,27 @@ func TestBinlogPairs(t *testing.T) {
 			}
 			rows, _ := itemsText(ctx, e.blue)
 			t.Logf("items equal on both sides: %d rows", len(rows))
+			// Heartbeats measure every direction's lag, MariaDB sources too.
+			var st map[string]dirStatus
+			waitFor(t, 30*time.Second, "three heartbeats in each direction", func() bool {
+				s, err := p.status()
+				if err != nil || len(s) == 0 {
+					return false
+				}
+				for _, d := range s {
+					if d.Heartbeats < 3 {
+						return false
+					}
+				}
+				st = s
+				return true
+			})
+			for name, d := range st {
+				t.Logf("%s caught up: lag %.1f ms, p99 %.1f ms after %d heartbeats", name, d.Lag*1000, d.LagP99*1000, d.Heartbeats)
+				if d.Lag > 1 {
+					t.Errorf("%s: lag %.3fs once caught up, want under 1s", name, d.Lag)
+				}
+			}
 			if code := p.stop(30 * time.Second); code != 0 {
 				t.Errorf("bgsync run exited %d after SIGTERM, want 0\n%s", code, tailLines(p.output(), 30))
 			}

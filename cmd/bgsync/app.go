@@ -18,6 +18,9 @@ type app struct {
 	cfg *config.Config
 	dsn map[config.Side]string
 	log *slog.Logger
+	// binlogBase is each MariaDB/MySQL source's binlog base name
+	// ("mysql-bin"), learnt by run's preflight, for printing positions.
+	binlogBase map[config.Side]string
 }
 
 var (
@@ -39,7 +42,7 @@ func load(path string, stderr io.Writer) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &app{cfg: cfg, dsn: map[config.Side]string{}}
+	a := &app{cfg: cfg, dsn: map[config.Side]string{}, binlogBase: map[config.Side]string{}}
 	var secrets []string
 	for _, side := range []config.Side{config.Blue, config.Green} {
 		dsn, err := cfg.DSNFor(side)

@@ -52,7 +52,7 @@ func (a *app) readerID(src config.Side) uint32 {
 // starts.
 func (a *app) captureStartTable() string { return "`" + a.cfg.Name + "`.capture_start" }
 
-// captureStartSQL creates that table.
+// captureStartSQL creates that table, and the heartbeat table.
 func (a *app) captureStartSQL() []string {
 	return []string{
 		"CREATE DATABASE IF NOT EXISTS `" + a.cfg.Name + "`",
@@ -62,6 +62,7 @@ func (a *app) captureStartSQL() []string {
 	position_text VARCHAR(512) NOT NULL,
 	recorded_at   DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)
 )`,
+		a.heartbeatTableSQL(),
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	applymy "github.com/bgsync/bgsync/apply/mysql"
@@ -39,7 +40,7 @@ func (a *app) preflightBinlog(ctx context.Context) (map[config.Side]change.Posit
 			}
 			continue
 		}
-		pos, _, err := a.captureStart(ctx, conns.my[src], directionName(src, dst))
+		pos, text, err := a.captureStart(ctx, conns.my[src], directionName(src, dst))
 		if errors.Is(err, errNoCaptureStart) {
 			errs = append(errs, fmt.Errorf("%s: no binlog start position is recorded for %s; run bgsync setup first", src, directionName(src, dst)))
 			continue
@@ -53,6 +54,10 @@ func (a *app) preflightBinlog(ctx context.Context) (map[config.Side]change.Posit
 			continue
 		}
 		starts[src] = pos
+		// The binlog's base name, for printing positions (mysql-bin).
+		if i := strings.LastIndexByte(text, '.'); i > 0 {
+			a.binlogBase[src] = text[:i]
+		}
 	}
 	return starts, joinErrs(errs)
 }
@@ -80,12 +85,17 @@ func (a *app) binlogEngines(cfg *pipeline.Config, src, dst config.Side, start ch
 			Flavor:   flavor(a.cfg.EngineOf(src)),
 			Tables:   tables,
 			Start:    start,
+			// Written by the direction's heartbeat writer (OpenBeater).
+			Heartbeats: change.Table{Schema: a.cfg.Name, Name: "heartbeats"},
 		}
 		if a.cfg.EngineOf(src) == config.EngineMySQL {
 			// MySQL has no skip_replication: the other direction's applier
 			// marks its transactions with a row in this table.
 			cc.Marker = change.Table{Schema: a.cfg.Name, Name: applymy.MarkerTableName}
 		}
+		cfg.OpenBeater = a.openMyBeater(src)
+		base := a.binlogBase[src]
+		cfg.FormatPosition = func(p change.Position) string { return capturemy.FormatPosition(p, base) }
 		cfg.OpenSource = func(log *slog.Logger) (pipeline.Source, error) {
 			c := cc
 			c.Logger = log

@@ -31,8 +31,15 @@ type Config struct {
 	// applier from Apply; heartbeats is the source's heartbeat table (its
 	// changes are timed, never written), zero when none.
 	OpenTarget func(ctx context.Context, heartbeats change.Table) (Target, error)
-	Brokers    []string
-	Topic      string
+	// OpenBeater, when set, opens the heartbeat writer of a source that is
+	// not PostgreSQL (which needs Schema and Side as well); without it such
+	// a source gets no heartbeats.
+	OpenBeater func(ctx context.Context) (Beater, error)
+	// FormatPosition prints a source position for logs and status
+	// (default: PostgreSQL's X/X LSN form).
+	FormatPosition func(change.Position) string
+	Brokers        []string
+	Topic          string
 	// BatchRows caps the rows grouped into one target transaction (default
 	// 5000); a single larger source transaction is applied whole.
 	BatchRows int
@@ -116,7 +123,9 @@ func New(cfg Config) *Direction {
 	return d
 }
 
-func (c *Config) beats() bool { return c.Schema != "" && c.Side != "" && c.pgSourceConfigured() }
+func (c *Config) beats() bool {
+	return c.Schema != "" && c.Side != "" && (c.pgSourceConfigured() || c.OpenBeater != nil)
+}
 
 // Stats returns a snapshot.
 func (d *Direction) Stats() Stats {
@@ -173,6 +182,14 @@ func (d *Direction) Run(ctx context.Context) error {
 		}
 		backoff = min(backoff*2, d.cfg.MaxBackoff)
 	}
+}
+
+// position prints p as the source's engine does.
+func (c *Config) position(p change.Position) string {
+	if c.FormatPosition != nil {
+		return c.FormatPosition(p)
+	}
+	return p.String()
 }
 
 // pausing reports whether err says of itself that it pauses the direction
@@ -249,7 +266,7 @@ func (d *Direction) runOnce(ctx context.Context) error {
 		return err
 	}
 	capt.Ack(app.Checkpoint())
-	d.stats.update(func(s *Stats) { s.Checkpoint = app.Checkpoint().String() })
+	d.stats.update(func(s *Stats) { s.Checkpoint = d.cfg.position(app.Checkpoint()) })
 
 	runCtx, cancelRun := context.WithCancel(ctx)
 	defer cancelRun()
@@ -293,7 +310,7 @@ func (d *Direction) runOnce(ctx context.Context) error {
 		}
 		s.LastError = ""
 	})
-	d.log.Info("direction running", "checkpoint", app.Checkpoint().String(), "topic", d.cfg.Topic)
+	d.log.Info("direction running", "checkpoint", d.cfg.position(app.Checkpoint()), "topic", d.cfg.Topic)
 	err = g.Wait()
 	d.stats.update(func(s *Stats) {
 		d.stats.echoBase += capt.Progress().EchoTxns
@@ -494,7 +511,7 @@ func (d *Direction) apply(ctx context.Context, app Target, capt Source, tf *tran
 					s.Unresolved += int64(n)
 				}
 			}
-			s.Checkpoint = res.Position.String()
+			s.Checkpoint = d.cfg.position(res.Position)
 			s.EchoDropped = d.stats.echoBase + cs.EchoTxns
 			if res.Applied > 0 {
 				s.LastCommit = res.LastCommitTime

@@ -19,7 +19,7 @@ const slotEvery = 10
 // grow. Failures are logged when they start and when they end, never
 // fatal; a failed beat reconnects at the next tick.
 func (d *Direction) heartbeat(ctx context.Context) {
-	var mon *capturepg.Monitor
+	var mon Beater
 	defer func() {
 		if mon != nil {
 			_ = mon.Close(context.Background())
@@ -32,7 +32,7 @@ func (d *Direction) heartbeat(ctx context.Context) {
 	for n := 0; ; n++ {
 		if mon == nil {
 			cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-			m, err := capturepg.OpenMonitor(cctx, d.cfg.Capture.DSN, d.cfg.Schema, d.cfg.Side, d.cfg.Capture.Slot)
+			m, err := d.openBeater(cctx)
 			cancel()
 			beats.report(err)
 			mon = m
@@ -44,8 +44,8 @@ func (d *Direction) heartbeat(ctx context.Context) {
 				mon = nil
 			} else {
 				beats.report(nil)
-				if n%slotEvery == 0 {
-					slots.report(d.readSlot(ctx, mon))
+				if pm, ok := mon.(*capturepg.Monitor); ok && n%slotEvery == 0 {
+					slots.report(d.readSlot(ctx, pm))
 				}
 			}
 		}
@@ -57,6 +57,25 @@ func (d *Direction) heartbeat(ctx context.Context) {
 		case <-tick.C:
 		}
 	}
+}
+
+// Beater writes heartbeats into a source.
+type Beater interface {
+	Beat(ctx context.Context, seq int64) error
+	Close(ctx context.Context) error
+}
+
+// openBeater opens the source's heartbeat writer: OpenBeater when set,
+// else a PostgreSQL monitor (which also reads the slot's retention).
+func (d *Direction) openBeater(ctx context.Context) (Beater, error) {
+	if d.cfg.OpenBeater != nil {
+		return d.cfg.OpenBeater(ctx)
+	}
+	m, err := capturepg.OpenMonitor(ctx, d.cfg.Capture.DSN, d.cfg.Schema, d.cfg.Side, d.cfg.Capture.Slot)
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
 }
 
 // failures logs when a repeated operation starts and stops failing.
@@ -77,7 +96,7 @@ func (f *failures) report(err error) {
 }
 
 // beat writes one heartbeat.
-func (d *Direction) beat(ctx context.Context, mon *capturepg.Monitor) error {
+func (d *Direction) beat(ctx context.Context, mon Beater) error {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	running := d.stats.get().State == StateRunning
