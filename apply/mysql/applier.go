@@ -140,7 +140,7 @@ func (a *Applier) applyOnce(ctx context.Context, txns []*change.Txn, kafkaOffset
 	if len(todo) == 0 {
 		return res, nil
 	}
-	todo, beats, beatOnly := a.takeHeartbeats(todo)
+	todo, beats, beatOnly := apply.TakeHeartbeats(todo, a.cfg.Heartbeats)
 	last := todo[len(todo)-1]
 	tx, err := a.conn.BeginTx(ctx, nil)
 	if err != nil {

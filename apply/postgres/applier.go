@@ -179,7 +179,7 @@ func (a *Applier) applyOnce(ctx context.Context, txns []*change.Txn, kafkaOffset
 	if len(todo) == 0 {
 		return res, nil
 	}
-	todo, beats, beatOnly := a.takeHeartbeats(todo)
+	todo, beats, beatOnly := apply.TakeHeartbeats(todo, a.cfg.Heartbeats)
 	last := todo[len(todo)-1]
 	if err := a.begin(ctx, last); err != nil {
 		return res, err

@@ -1,18 +1,16 @@
-package mysql
+package apply
 
 import "github.com/bgsync/bgsync/change"
 
-// takeHeartbeats removes the changes to the source's heartbeat table
-// (Config.Heartbeats) from txns, returning the transactions to apply, the
-// beats' sequence numbers in order, and how many transactions carried
-// nothing but beats. Transactions without beats are passed through as they
-// are; the others are copied, so a retry sees the group unchanged.
+// TakeHeartbeats removes the changes to the source's heartbeat table hb
+// from txns, returning the transactions to apply, the beats' sequence
+// numbers in order, and how many transactions carried nothing but beats.
+// Transactions without beats are passed through as they are; the others
+// are copied, so a retry sees the group unchanged. A zero hb takes nothing.
 //
-// Heartbeats are never written to the target: they are timed once the
-// target transaction that covers them commits (see Result.Heartbeats).
-// (The same rule as apply/postgres; it could move to package apply.)
-func (a *Applier) takeHeartbeats(txns []*change.Txn) (out []*change.Txn, seqs []int64, beatOnly int) {
-	hb := a.cfg.Heartbeats
+// Heartbeats are never written to the target: a writer times them once
+// the target transaction that covers them commits (Result.Heartbeats).
+func TakeHeartbeats(txns []*change.Txn, hb change.Table) (out []*change.Txn, seqs []int64, beatOnly int) {
 	if hb.Name == "" {
 		return txns, nil, 0
 	}
@@ -28,7 +26,7 @@ func (a *Applier) takeHeartbeats(txns []*change.Txn) (out []*change.Txn, seqs []
 		if n == 0 {
 			continue
 		}
-		if !copied {
+		if !copied { // copy the slice before its first edit
 			out, copied = append(txns[:0:0], txns...), true
 		}
 		kept := make([]change.Change, 0, len(t.Changes)-n)
@@ -52,7 +50,8 @@ func (a *Applier) takeHeartbeats(txns []*change.Txn) (out []*change.Txn, seqs []
 	return out, seqs, beatOnly
 }
 
-// beatSeq reads the seq column of a heartbeat's new row.
+// beatSeq reads the seq column of a heartbeat's new row (a signed integer
+// from PostgreSQL, possibly unsigned from MySQL).
 func beatSeq(c *change.Change) (int64, bool) {
 	if c.After == nil {
 		return 0, false
