@@ -8,6 +8,9 @@
 // and without schema-version transforms, and the transform step's own
 // ns/row from its Go benchmark (transforms.go). Last, bgsync verify of two
 // tables against a raw COPY of the same tables from both sides (verify.go).
+// Before verify, the MariaDB phases (mariadb.go): capture/mysql's decode
+// rate next to mariadb-binlog's on the same binlog, and bgsync's
+// MariaDB → MariaDB and MariaDB → PostgreSQL backlog drains.
 //
 // Each engine gets its own fresh database (bench_native, bench_bgsync) on
 // both clusters. A phase is loaded on blue while the engine is stopped, then
@@ -58,6 +61,11 @@ type options struct {
 	skipNative    bool
 	nativeLive    bool
 	keep          bool
+	myRows        int    // rows of the MariaDB phases (0 = skip; mariadb.go)
+	myBlueDSN     string // MariaDB blue and green, as root
+	myGreenDSN    string
+	myBinlogBin   string // mariadb-binlog
+	only          string // "mariadb": the MariaDB phases only
 }
 
 func envInt(name string, def int) int {
@@ -97,12 +105,21 @@ func parseFlags() options {
 	flag.BoolVar(&o.skipNative, "skip-native", false, "measure bgsync only")
 	flag.BoolVar(&o.nativeLive, "native-live", true, "also measure native replication's lag in the live phase")
 	flag.BoolVar(&o.keep, "keep", false, "keep the databases, slots and subscription at the end")
+	flag.IntVar(&o.myRows, "my-rows", 1000000, "rows of the MariaDB phases: capture vs mariadb-binlog, MariaDB→MariaDB and MariaDB→PostgreSQL drains (0 = skip)")
+	flag.StringVar(&o.myBlueDSN, "my-blue", "root:"+envStr("BGSYNC_MY_PASSWORD", "bgsync")+"@tcp("+envStr("BGSYNC_MY_HOST", "127.0.0.1")+":"+strconv.Itoa(envInt("BGSYNC_MY_BLUE_PORT", 13306))+")/", "MariaDB blue, go-sql-driver DSN of a user with all privileges")
+	flag.StringVar(&o.myGreenDSN, "my-green", "root:"+envStr("BGSYNC_MY_PASSWORD", "bgsync")+"@tcp("+envStr("BGSYNC_MY_HOST", "127.0.0.1")+":"+strconv.Itoa(envInt("BGSYNC_MY_GREEN_PORT", 13307))+")/", "MariaDB green")
+	flag.StringVar(&o.myBinlogBin, "mariadb-binlog", "mariadb-binlog", "the mariadb-binlog binary (the capture's reference)")
+	flag.StringVar(&o.only, "only", "", `"mariadb": run the MariaDB phases only`)
 	flag.Parse()
 	if o.transformRows == -1 {
 		o.transformRows = o.rows
 	}
-	if o.twowayRows < 0 || o.verifyRows < 0 || o.transformRows < 0 || o.rows < 1 || o.txn < 1 || o.liveTxnRows < 1 || o.liveRate < 1 {
-		fmt.Fprintln(os.Stderr, "bench: -rows, -txn, -live-txn and -live-rate must be positive, -twoway-rows, -verify-rows and -transform-rows not negative")
+	if o.only != "" && o.only != "mariadb" {
+		fmt.Fprintln(os.Stderr, `bench: -only takes "mariadb"`)
+		os.Exit(2)
+	}
+	if o.twowayRows < 0 || o.myRows < 0 || o.verifyRows < 0 || o.transformRows < 0 || o.rows < 1 || o.txn < 1 || o.liveTxnRows < 1 || o.liveRate < 1 {
+		fmt.Fprintln(os.Stderr, "bench: -rows, -txn, -live-txn and -live-rate must be positive, -twoway-rows, -verify-rows, -transform-rows and -my-rows not negative")
 		os.Exit(2)
 	}
 	return o
@@ -221,6 +238,11 @@ func run(ctx context.Context, o options) int {
 	}
 
 	logf("cleaning up leftovers of earlier runs")
+	if o.myRows > 0 {
+		for _, err := range e.cleanupMariaDB(ctx) {
+			logf("cleanup: %v", err)
+		}
+	}
 	for _, err := range e.cleanup(ctx, true) {
 		logf("cleanup: %v", err)
 	}
@@ -231,19 +253,23 @@ func run(ctx context.Context, o options) int {
 
 	rep := &report{o: o, loadBefore: loadAvg()}
 	started := e.startTimes(ctx)
-	if !o.skipNative {
+	pg := o.only == ""
+	if pg && !o.skipNative {
 		rep.native = e.runNative(ctx)
 	}
-	if ctx.Err() == nil {
+	if ctx.Err() == nil && pg {
 		rep.bgsync = e.runBgsync(ctx)
 	}
-	if ctx.Err() == nil && o.transformRows > 0 {
+	if ctx.Err() == nil && pg && o.transformRows > 0 {
 		rep.transforms = e.runTransforms(ctx)
 	}
-	if ctx.Err() == nil && o.twowayRows > 0 {
+	if ctx.Err() == nil && pg && o.twowayRows > 0 {
 		rep.twoway = e.runTwoway(ctx)
 	}
-	if ctx.Err() == nil && o.verifyRows > 0 {
+	if ctx.Err() == nil && o.myRows > 0 {
+		rep.mariadb = e.runMariaDB(ctx)
+	}
+	if ctx.Err() == nil && pg && o.verifyRows > 0 {
 		rep.verifyRes = e.runVerify(ctx)
 		if rep.verifyRes.err != nil {
 			rep.problems = append(rep.problems, "verify: "+rep.verifyRes.err.Error())
@@ -263,6 +289,11 @@ func run(ctx context.Context, o options) int {
 		logf("-keep: leaving databases %s and %s, slots and subscription in place", nativeDB, bgsyncDB)
 	} else {
 		logf("dropping the bench databases, slots, publications and subscription")
+		if o.myRows > 0 {
+			for _, err := range e.cleanupMariaDB(actx) {
+				rep.problems = append(rep.problems, "cleanup: "+err.Error())
+			}
+		}
 		for _, err := range e.cleanup(actx, false) {
 			rep.problems = append(rep.problems, "cleanup: "+err.Error())
 		}

@@ -14,6 +14,7 @@ type report struct {
 	native, bgsync        *engineResult
 	twoway                *twowayResult
 	transforms            *transformResult
+	mariadb               *myResult
 	verifyRes             verifyResult
 	loadBefore, loadAfter string
 	total                 time.Duration
@@ -93,9 +94,17 @@ func (r *report) print(w io.Writer) {
 	rows = append(rows, r.transformRows()...)
 	rows = append(rows, r.twowayRows(bg)...)
 	rows = append(rows, r.verifyRows()...)
+	if o.only == "mariadb" {
+		rows = rows[:1]
+	}
+	rows = append(rows, r.mariadbRows(bg)...)
 	printTable(w, rows)
 
-	fmt.Fprintf(w, "\nDetails (rows/s = %d / drain seconds; drain = start of the sync → green caught up, polled every 100 ms)\n", o.rows)
+	if o.only == "mariadb" {
+		fmt.Fprintf(w, "\nDetails (rows/s = %d / seconds; drain = start of bgsync run → green caught up, polled every 100 ms)\n", o.myRows)
+	} else {
+		fmt.Fprintf(w, "\nDetails (rows/s = %d / drain seconds; drain = start of the sync → green caught up, polled every 100 ms)\n", o.rows)
+	}
 	for _, eng := range []struct {
 		name string
 		r    *engineResult
@@ -164,6 +173,7 @@ func (r *report) print(w io.Writer) {
 		r.loadBefore, r.loadAfter, r.total.Seconds(), o.workDir)
 	r.transformDetails(w)
 	r.twowayDetails(w)
+	r.mariadbDetails(w)
 	if v := r.verifyRes; v.ran && v.err == nil {
 		fmt.Fprintf(w, "  verify          %d rows read (2 tables x %d rows x 2 sides): raw COPY %.1f s, bgsync verify %.1f s (%s), peak RSS %.0f MiB\n",
 			v.rows, r.o.verifyRows, v.raw.Seconds(), v.verify.Seconds(), v.status, float64(v.rssKiB)/1024)
@@ -174,6 +184,9 @@ func (r *report) print(w io.Writer) {
 	}
 	if r.transforms != nil {
 		problems = append(problems, r.transforms.problems...)
+	}
+	if r.mariadb != nil {
+		problems = append(problems, r.mariadb.problems...)
 	}
 	problems = append(problems, nat.problems...)
 	problems = append(problems, bg.problems...)
