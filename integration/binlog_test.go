@@ -141,6 +141,9 @@ func TestBinlogPairs(t *testing.T) {
 			if code := p.stop(30 * time.Second); code != 0 {
 				t.Errorf("bgsync run exited %d after SIGTERM, want 0\n%s", code, tailLines(p.output(), 30))
 			}
+			if strings.Contains(p.output(), "drain failed") {
+				t.Errorf("a clean SIGTERM logged a failed drain:\n%s", tailLines(p.output(), 20))
+			}
 			if tc.dirs == "both" && !strings.Contains(p.output(), `"echo_dropped"`) {
 				t.Errorf("run's last lines report no echo_dropped figure:\n%s", tailLines(p.output(), 10))
 			}

@@ -145,6 +145,7 @@ func (c *Capture) publishStats(d *decoder) {
 }
 
 func (c *Capture) syncerConfig(network, addr, user, pass string, tlsConfig *tls.Config) replication.BinlogSyncerConfig {
+	const eventCache = 64
 	cfg := replication.BinlogSyncerConfig{
 		ServerID: c.cfg.ServerID,
 		Flavor:   c.cfg.Flavor,
@@ -161,9 +162,13 @@ func (c *Capture) syncerConfig(network, addr, user, pass string, tlsConfig *tls.
 		ReadTimeout:             readTimeout,
 		// Errors end Run; the pipeline restarts it from the acked position.
 		DisableRetrySync: true,
-		Localhost:        "bgsync",
-		TLSConfig:        tlsConfig,
-		Logger:           slog.New(minLevel{h: c.cfg.Logger.Handler().WithAttrs([]slog.Attr{slog.String("component", "go-mysql")}), min: slog.LevelWarn}),
+		// go-mysql buffers this many decoded events ahead of Run (10240 by
+		// default: with 1000-row events, over a GiB on a backlog). The
+		// pipeline's own queues are what absorb bursts.
+		EventCacheCount: eventCache,
+		Localhost:       "bgsync",
+		TLSConfig:       tlsConfig,
+		Logger:          slog.New(minLevel{h: c.cfg.Logger.Handler().WithAttrs([]slog.Attr{slog.String("component", "go-mysql")}), min: slog.LevelWarn}),
 	}
 	if network == "unix" {
 		cfg.Host = addr

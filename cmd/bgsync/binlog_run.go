@@ -114,7 +114,7 @@ func (a *app) binlogEngines(cfg *pipeline.Config, src, dst config.Side, start ch
 			From:        conflictSide(src),
 			Rules:       a.cfg.ConflictRulesOn(dst),
 			MarkerTable: a.cfg.EngineOf(dst) == config.EngineMySQL,
-			Logger:      a.log.With("direction", name),
+			Logger:      a.log, // the applier names the direction itself
 		}
 		cfg.OpenTarget = func(ctx context.Context, heartbeats change.Table) (pipeline.Target, error) {
 			c := ac

@@ -316,8 +316,10 @@ func (d *Direction) runOnce(ctx context.Context) error {
 		d.stats.echoBase += capt.Progress().EchoTxns
 		s.EchoDropped = d.stats.echoBase
 	})
-	if drained && d.cfg.pgSourceConfigured() {
-		d.advanceSlot(ctx, app.Checkpoint())
+	if drained {
+		if d.cfg.pgSourceConfigured() { // a binlog has no slot to move
+			d.advanceSlot(ctx, app.Checkpoint())
+		}
 		return nil
 	}
 	return err
