@@ -215,7 +215,7 @@ func TestBinlogDDLPauses(t *testing.T) {
 			t.Logf("logged: %s", line)
 		}
 	}
-	for _, want := range []string{e.blue.schema + ".items", "ALTER TABLE items ADD COLUMN extra INT NULL"} {
+	for _, want := range []string{e.blue.schema + ".items", "ALTER TABLE items ADD COLUMN extra INT NULL", "--accept-schema-change mysql-bin."} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the pause message does not name %q:\n%s", want, tailLines(out, 10))
 		}
@@ -224,6 +224,24 @@ func TestBinlogDDLPauses(t *testing.T) {
 	if got != 20 {
 		t.Errorf("green holds %d transactions, want the 20 before the ALTER TABLE and none after", got)
 	}
+	if code := p.stop(30 * time.Second); code != 0 {
+		t.Errorf("bgsync run exited %d after SIGTERM, want 0", code)
+	}
+	// A plain restart meets the same statement and pauses again.
+	p = e.procs.startRun()
+	waitFor(t, time.Minute, "the restarted run to pause again", func() bool { return strings.Contains(p.output(), "direction paused") })
+	p.stop(30 * time.Second)
+	// The operator makes green match and accepts the change at the position
+	// the message printed: the rows after it arrive, none twice.
+	_, pos, ok := strings.Cut(out, "--accept-schema-change ")
+	pos, _, _ = strings.Cut(pos, `"`)
+	if !ok || pos == "" {
+		t.Fatalf("the pause message names no position to accept:\n%s", tailLines(out, 5))
+	}
+	e.green.mustExec(t, "ALTER TABLE items ADD COLUMN extra INT NULL")
+	p = e.procs.startRun("--accept-schema-change", pos)
+	waitItemsEqual(t, e.blue, e.green, time.Minute, p.checkRunning)
+	assertAppliedOnceOn(t, e.green, "blue", 25)
 	if code := p.stop(30 * time.Second); code != 0 {
 		t.Errorf("bgsync run exited %d after SIGTERM, want 0", code)
 	}

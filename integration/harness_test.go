@@ -202,7 +202,7 @@ func (ps *procSet) procs() []*proc {
 }
 
 // startRun starts `bgsync run --config <cfg>`.
-func (ps *procSet) startRun() *proc {
+func (ps *procSet) startRun(extra ...string) *proc {
 	ps.t.Helper()
 	bin := requireBinary(ps.t)
 	ps.mu.Lock()
@@ -214,7 +214,7 @@ func (ps *procSet) startRun() *proc {
 	if err != nil {
 		ps.t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "run", "--config", ps.config)
+	cmd := exec.Command(bin, append([]string{"run", "--config", ps.config}, extra...)...)
 	cmd.Env = childEnv()
 	cmd.Dir = ps.dir
 	cmd.Stdout, cmd.Stderr = f, f

@@ -75,8 +75,8 @@ type SchemaChangeError struct {
 
 func (e *SchemaChangeError) Error() string {
 	return fmt.Sprintf("schema change on captured table %s at %s: %q: the direction is paused: "+
-		"apply the same change on the other side (or add a transform), then restart bgsync",
-		e.Table, e.At, e.Query)
+		"apply the same change on the other side, then restart bgsync run with --accept-schema-change %s",
+		e.Table, e.At, e.Query, e.At)
 }
 
 // Retryable is false: restarting reads the same DDL again.

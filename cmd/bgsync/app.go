@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"sync"
 
+	"github.com/bgsync/bgsync/change"
 	"github.com/bgsync/bgsync/conflict"
 	"github.com/bgsync/bgsync/internal/config"
 	"github.com/bgsync/bgsync/internal/logging"
@@ -21,6 +22,9 @@ type app struct {
 	// binlogBase is each MariaDB/MySQL source's binlog base name
 	// ("mysql-bin"), learnt by run's preflight, for printing positions.
 	binlogBase map[config.Side]string
+	// acceptDDL is run's --accept-schema-change: binlog sources pass
+	// schema changes at or below it.
+	acceptDDL change.Position
 }
 
 var (

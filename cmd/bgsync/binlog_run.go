@@ -85,6 +85,8 @@ func (a *app) binlogEngines(cfg *pipeline.Config, src, dst config.Side, start ch
 			Flavor:   flavor(a.cfg.EngineOf(src)),
 			Tables:   tables,
 			Start:    start,
+			// Schema changes the operator has dealt with and accepted.
+			AcceptSchemaChangeThrough: a.acceptDDL,
 			// Written by the direction's heartbeat writer (OpenBeater).
 			Heartbeats: change.Table{Schema: a.cfg.Name, Name: "heartbeats"},
 		}
@@ -129,4 +131,18 @@ func flavor(e config.Engine) string {
 		return "mysql"
 	}
 	return "mariadb"
+}
+
+// parseBinlogPosition parses file:offset (mysql-bin.000002:1234).
+func parseBinlogPosition(s string) (change.Position, error) {
+	file, off, ok := strings.Cut(s, ":")
+	var n uint32
+	if ok {
+		_, err := fmt.Sscan(off, &n)
+		ok = err == nil
+	}
+	if !ok {
+		return 0, fmt.Errorf("%q: want file:offset, e.g. mysql-bin.000002:1234, as the pause message prints it", s)
+	}
+	return capturemy.PositionOf(file, n)
 }

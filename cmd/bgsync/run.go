@@ -29,6 +29,7 @@ func newRunCmd(g *globalFlags) *cobra.Command {
 	var progress time.Duration
 	var pprofAddr string
 	var drainTimeout time.Duration
+	var acceptDDL string
 	cmd := &cobra.Command{
 		Use:   "run",
 		Short: "Stream changes between blue and green until SIGTERM",
@@ -68,6 +69,11 @@ bgsync gate --help) and POST /v1/flagger/cutover|rollback (200 or 412). If
 BGSYNC_HTTP_TOKEN is set, every endpoint except /livez and /readyz requires
 "Authorization: Bearer <token>". An address that cannot be opened exits 2.
 
+MariaDB/MySQL sources: an ALTER, RENAME or DROP of a synced table pauses its
+direction with the statement and its binlog position. Make the other side
+match, then restart with --accept-schema-change <position> (e.g.
+mysql-bin.000002:126458826): schema changes up to that position are passed.
+
 Memory: unless GOMEMLIMIT is set, run sets a soft memory limit of 200 MiB
 (the garbage collector works harder near it; it is not a cap).
 
@@ -89,11 +95,17 @@ Run "bgsync setup" first.`,
 			if pprofAddr != "" {
 				startPprof(pprofAddr, a.log)
 			}
+			if acceptDDL != "" {
+				if a.acceptDDL, err = parseBinlogPosition(acceptDDL); err != nil {
+					return withCode(exitUsage, fmt.Errorf("--accept-schema-change: %w", err))
+				}
+			}
 			return a.run(ctx, progress, drainTimeout)
 		},
 	}
 	cmd.Flags().DurationVar(&progress, "progress", 5*time.Second, "interval of the progress log line (0 = off)")
 	cmd.Flags().DurationVar(&drainTimeout, "drain-timeout", 30*time.Second, "on SIGTERM, how long to finish applying what was already read")
+	cmd.Flags().StringVar(&acceptDDL, "accept-schema-change", "", "MariaDB/MySQL sources: pass schema changes up to this binlog position (file:offset), after making the other side match")
 	cmd.Flags().StringVar(&pprofAddr, "pprof", "", "serve Go profiling endpoints on this address (e.g. 127.0.0.1:6060)")
 	_ = cmd.Flags().MarkHidden("pprof")
 	return cmd
