@@ -27,6 +27,25 @@ func PositionOf(file string, pos uint32) (change.Position, error) {
 	return change.Position(uint64(seq)<<32 | uint64(pos)), nil
 }
 
+// ParsePosition parses the "file:offset" form FormatPosition prints
+// ("mysql-bin.000003:1234"), returning the position and the file's base
+// name ("mysql-bin").
+func ParsePosition(s string) (change.Position, string, error) {
+	file, off, ok := strings.Cut(s, ":")
+	if !ok {
+		return 0, "", fmt.Errorf("binlog position %q: want file:offset, e.g. mysql-bin.000002:1234", s)
+	}
+	n, err := strconv.ParseUint(off, 10, 32)
+	if err != nil {
+		return 0, "", fmt.Errorf("binlog position %q: offset is not a number", s)
+	}
+	base, seq, err := splitFile(file)
+	if err != nil {
+		return 0, "", err
+	}
+	return change.Position(uint64(seq)<<32 | n), base, nil
+}
+
 // FormatPosition prints p as "base.NNNNNN:offset" ("mysql-bin.000003:1234");
 // with an empty base, as "NNNNNN:offset".
 func FormatPosition(p change.Position, base string) string {

@@ -3,11 +3,11 @@ package main
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
 
+	capturemy "github.com/bgsync/bgsync/capture/mysql"
 	"github.com/bgsync/bgsync/change"
 	"github.com/bgsync/bgsync/internal/config"
 	"github.com/jackc/pgx/v5"
@@ -154,14 +154,6 @@ func (a *app) checkBinlogTables() error {
 	return &config.Error{Source: a.cfg.Source(), Problems: probs}
 }
 
-// joinErrs is errors.Join that returns nil for none.
-func joinErrs(errs []error) error {
-	if len(errs) == 0 {
-		return nil
-	}
-	return errors.Join(errs...)
-}
-
 // checkResumable checks that the binlog still holds where the direction
 // from src resumes: the later of setup's recorded start and the target's
 // checkpoint. A purged position means changes are lost to bgsync; only a
@@ -180,9 +172,8 @@ func (a *app) checkResumable(ctx context.Context, conns *sideConns, src, dst con
 	if err != nil {
 		return fmt.Errorf("%s (source): list the binary logs: %w", src, err)
 	}
-	seq := uint64(resume) >> 32
 	for _, f := range files {
-		if fileSeq(f) == seq {
+		if p, err := capturemy.PositionOf(f, 0); err == nil && p>>32 == resume>>32 {
 			return nil
 		}
 	}
@@ -230,13 +221,4 @@ func binlogFiles(ctx context.Context, db *sql.DB) ([]string, error) {
 		out = append(out, name)
 	}
 	return out, rows.Err()
-}
-
-// fileSeq is the number a binary log's name ends in (mysql-bin.000042 → 42).
-func fileSeq(name string) uint64 {
-	var n uint64
-	if i := strings.LastIndexByte(name, '.'); i >= 0 {
-		fmt.Sscan(name[i+1:], &n)
-	}
-	return n
 }

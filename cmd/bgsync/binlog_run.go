@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 
 	applymy "github.com/bgsync/bgsync/apply/mysql"
@@ -55,11 +54,11 @@ func (a *app) preflightBinlog(ctx context.Context) (map[config.Side]change.Posit
 		}
 		starts[src] = pos
 		// The binlog's base name, for printing positions (mysql-bin).
-		if i := strings.LastIndexByte(text, '.'); i > 0 {
-			a.binlogBase[src] = text[:i]
+		if _, base, err := capturemy.ParsePosition(text); err == nil {
+			a.binlogBase[src] = base
 		}
 	}
-	return starts, joinErrs(errs)
+	return starts, errors.Join(errs...)
 }
 
 // binlogSource adapts capture/mysql to the pipeline.
@@ -131,18 +130,4 @@ func flavor(e config.Engine) string {
 		return "mysql"
 	}
 	return "mariadb"
-}
-
-// parseBinlogPosition parses file:offset (mysql-bin.000002:1234).
-func parseBinlogPosition(s string) (change.Position, error) {
-	file, off, ok := strings.Cut(s, ":")
-	var n uint32
-	if ok {
-		_, err := fmt.Sscan(off, &n)
-		ok = err == nil
-	}
-	if !ok {
-		return 0, fmt.Errorf("%q: want file:offset, e.g. mysql-bin.000002:1234, as the pause message prints it", s)
-	}
-	return capturemy.PositionOf(file, n)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io"
 
@@ -53,7 +54,7 @@ func (a *app) connectSides(ctx context.Context) (*sideConns, error) {
 	}
 	if len(errs) > 0 {
 		c.close()
-		return nil, joinErrs(errs)
+		return nil, errors.Join(errs...)
 	}
 	return c, nil
 }
@@ -89,7 +90,7 @@ func (a *app) setupBinlogPair(ctx context.Context, out io.Writer, dryRun bool) e
 			errs = append(errs, fmt.Errorf("%s (target): %w", dst, err))
 		}
 	}
-	if err := joinErrs(dedupe(errs)); err != nil {
+	if err := errors.Join(dedupe(errs)...); err != nil {
 		return err
 	}
 	for _, d := range a.directions() {

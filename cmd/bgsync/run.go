@@ -13,6 +13,7 @@ import (
 	"time"
 
 	applypg "github.com/bgsync/bgsync/apply/postgres"
+	capturemy "github.com/bgsync/bgsync/capture/mysql"
 	capturepg "github.com/bgsync/bgsync/capture/postgres"
 	"github.com/bgsync/bgsync/change"
 	"github.com/bgsync/bgsync/internal/config"
@@ -96,7 +97,7 @@ Run "bgsync setup" first.`,
 				startPprof(pprofAddr, a.log)
 			}
 			if acceptDDL != "" {
-				if a.acceptDDL, err = parseBinlogPosition(acceptDDL); err != nil {
+				if a.acceptDDL, _, err = capturemy.ParsePosition(acceptDDL); err != nil {
 					return withCode(exitUsage, fmt.Errorf("--accept-schema-change: %w", err))
 				}
 			}
