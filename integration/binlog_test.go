@@ -8,8 +8,9 @@ import (
 	"time"
 )
 
-// binlogEnv is a test's pair of sides where at least one is MariaDB, with
-// the items schema and a config syncing items and txlog.
+// binlogEnv is a test's pair of sides, each PostgreSQL or MariaDB, with
+// its tables made from a per-engine DDL and a config syncing them: the
+// engine-pair suites (TestPair*, TestConflictStorm*) run on it.
 type binlogEnv struct {
 	t           *testing.T
 	blue, green *sideDB
@@ -18,22 +19,44 @@ type binlogEnv struct {
 	procs       *procSet
 }
 
-// newBinlogEnv makes it_<name> on each side with the given engines.
+// enginePair names the engines of blue and green.
+type enginePair struct{ name, blue, green string }
+
+var (
+	pairPG   = enginePair{"pg_pg", enginePG, enginePG}
+	pairMy   = enginePair{"my_my", engineMy, engineMy}
+	pairMyPG = enginePair{"my_pg", engineMy, enginePG}
+)
+
+// hasMy reports whether a side of the pair is MariaDB.
+func (p enginePair) hasMy() bool { return p.blue == engineMy || p.green == engineMy }
+
+// newBinlogEnv makes it_<name> on each side with the given engines, the
+// items schema, and a config syncing items and txlog.
 func newBinlogEnv(t *testing.T, name, blueEngine, greenEngine, directions string) *binlogEnv {
+	t.Helper()
+	return newPairEnv(t, name, enginePair{blue: blueEngine, green: greenEngine}, itemsDDL,
+		itConfig{Directions: directions}, "items", "txlog")
+}
+
+// newPairEnv makes it_<name> on each side of p, runs ddl[engine] there
+// ("{s}" is the schema), and writes cfg (name, state dir, sides, tables and
+// listen address filled in) syncing tables.
+func newPairEnv(t *testing.T, name string, p enginePair, ddl map[string][]string, cfg itConfig, tables ...string) *binlogEnv {
 	t.Helper()
 	requireIntegration(t)
 	requireBinary(t)
 	var blue, green *sideDB
 	var pg *testDB
-	if blueEngine == enginePG || greenEngine == enginePG {
+	if p.blue == enginePG || p.green == enginePG {
 		pg = newTestDB(t, name)
 	}
-	if blueEngine == engineMy {
+	if p.blue == engineMy {
 		blue = newMySideDB(t, "blue", name)
 	} else {
 		blue = pgSideDB(t, "blue", pg.BlueDSN)
 	}
-	if greenEngine == engineMy {
+	if p.green == engineMy {
 		green = newMySideDB(t, "green", name)
 	} else {
 		green = pgSideDB(t, "green", pg.GreenDSN)
@@ -46,28 +69,30 @@ func newBinlogEnv(t *testing.T, name, blueEngine, greenEngine, directions string
 			s.mustExec(t, "CREATE SCHEMA "+schema, "SET search_path = "+schema)
 			s.schema = schema
 		}
-		for _, ddl := range itemsDDL[s.engine] {
-			s.mustExec(t, strings.ReplaceAll(ddl, "{s}", schema))
+		for _, stmt := range ddl[s.engine] {
+			s.mustExec(t, strings.ReplaceAll(stmt, "{s}", schema))
 		}
 	}
-	cfg := itConfig{
-		Name:        "it_" + name,
-		Directions:  directions,
-		StateDir:    filepath.Join(t.TempDir(), "state"),
-		BlueDSN:     blue.dsn,
-		GreenDSN:    green.dsn,
-		BlueEngine:  blue.engine,
-		GreenEngine: green.engine,
-		Tables:      []string{schema + ".items", schema + ".txlog"},
-		HTTPListen:  freePort(t),
+	cfg.Name = "it_" + name
+	cfg.StateDir = filepath.Join(t.TempDir(), "state")
+	cfg.BlueDSN, cfg.GreenDSN = blue.dsn, green.dsn
+	cfg.BlueEngine, cfg.GreenEngine = blue.engine, green.engine
+	cfg.Tables = nil
+	for _, tbl := range tables {
+		cfg.Tables = append(cfg.Tables, schema+"."+tbl)
 	}
+	cfg.HTTPListen = freePort(t)
 	path := writeFile(t, "bgsync.yaml", cfg.render())
 	return &binlogEnv{t: t, blue: blue, green: green, cfg: cfg, cfgPath: path, procs: newProcSet(t, path)}
 }
 
 func (e *binlogEnv) setup() {
 	e.t.Helper()
-	r := runBgsync(e.t, 2*time.Minute, "setup", "--config", e.cfgPath)
+	args := []string{"setup", "--config", e.cfgPath}
+	if e.cfg.Directions == "both" {
+		args = append(args, "--replica-identity-full") // for a PostgreSQL source
+	}
+	r := runBgsync(e.t, 2*time.Minute, args...)
 	if r.Code != 0 {
 		e.t.Fatalf("bgsync setup failed:\n%s", r)
 	}

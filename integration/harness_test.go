@@ -329,6 +329,7 @@ type itConfig struct {
 	Tables                  []string
 	BatchRows               int
 	Policy                  string // conflict policy of every table; empty: the default
+	TimestampColumn         string // last-writer-wins timestamp column of every table
 	HTTPListen              string // default 127.0.0.1:0
 }
 
@@ -348,7 +349,10 @@ func (c itConfig) render() string {
 	b.WriteString("tables:\n")
 	for _, tbl := range c.Tables {
 		fmt.Fprintf(&b, "  - name: %s\n", tbl)
-		if c.Policy != "" {
+		switch {
+		case c.TimestampColumn != "":
+			fmt.Fprintf(&b, "    conflict: {policy: %s, timestamp_column: %s}\n", cmp.Or(c.Policy, "last-writer-wins"), c.TimestampColumn)
+		case c.Policy != "":
 			fmt.Fprintf(&b, "    conflict: {policy: %s}\n", c.Policy)
 		}
 	}

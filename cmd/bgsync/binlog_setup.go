@@ -63,8 +63,10 @@ func (a *app) connectSides(ctx context.Context) (*sideConns, error) {
 // checks every direction's source and target and reports every problem at
 // once, then creates on each source what capture needs (PostgreSQL: the
 // publication, slot and heartbeat table; MariaDB/MySQL: the recorded start
-// position) and on each target bgsync's schema.
-func (a *app) setupBinlogPair(ctx context.Context, out io.Writer, dryRun bool) error {
+// position) and on each target bgsync's schema; a PostgreSQL side gets the
+// same conflict handling (tombstone triggers, REPLICA IDENTITY FULL when
+// asked) as between two PostgreSQL sides.
+func (a *app) setupBinlogPair(ctx context.Context, out io.Writer, dryRun, fixIdentity bool) error {
 	if err := a.checkBinlogTables(); err != nil {
 		return err
 	}
@@ -90,7 +92,12 @@ func (a *app) setupBinlogPair(ctx context.Context, out io.Writer, dryRun bool) e
 			errs = append(errs, fmt.Errorf("%s (target): %w", dst, err))
 		}
 	}
+	errs = append(errs, a.checkConflicts(ctx, conns.pg, conns.my, fixIdentity)...)
 	if err := errors.Join(dedupe(errs)...); err != nil {
+		return err
+	}
+	extra, err := a.conflictSetupSQL(ctx, conns.pg, fixIdentity)
+	if err != nil {
 		return err
 	}
 	for _, d := range a.directions() {
@@ -117,7 +124,7 @@ func (a *app) setupBinlogPair(ctx context.Context, out io.Writer, dryRun bool) e
 		}
 		fmt.Fprintf(out, "%s: schema %s ready\n", dst, a.cfg.Name)
 	}
-	return nil
+	return a.applyConflictSetup(ctx, out, conns.pg, extra, fixIdentity, dryRun)
 }
 
 // exec runs one statement on side.

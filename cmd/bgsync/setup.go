@@ -76,7 +76,7 @@ func (a *app) connect(ctx context.Context, side config.Side) (*pgx.Conn, error) 
 
 func (a *app) setup(ctx context.Context, out io.Writer, dryRun, fixIdentity bool) error {
 	if a.anyBinlog() {
-		return a.setupBinlogPair(ctx, out, dryRun)
+		return a.setupBinlogPair(ctx, out, dryRun, fixIdentity)
 	}
 	conns := map[config.Side]*pgx.Conn{}
 	defer func() {
@@ -118,7 +118,7 @@ func (a *app) setup(ctx context.Context, out io.Writer, dryRun, fixIdentity bool
 	if len(errs) > 0 {
 		return errors.Join(errs...)
 	}
-	if errs := a.checkConflicts(ctx, conns, fixIdentity); len(errs) > 0 {
+	if errs := a.checkConflicts(ctx, conns, nil, fixIdentity); len(errs) > 0 {
 		return errors.Join(errs...)
 	}
 	extra, err := a.conflictSetupSQL(ctx, conns, fixIdentity)
@@ -155,6 +155,12 @@ func (a *app) setup(ctx context.Context, out io.Writer, dryRun, fixIdentity bool
 	}
 	// Tombstone triggers and replica identity: after the schema exists
 	// (the trigger calls a function in it).
+	return a.applyConflictSetup(ctx, out, conns, extra, fixIdentity, dryRun)
+}
+
+// applyConflictSetup runs (or, dry, prints) each PostgreSQL side's
+// conflict-handling statements from conflictSetupSQL.
+func (a *app) applyConflictSetup(ctx context.Context, out io.Writer, conns map[config.Side]*pgx.Conn, extra map[config.Side][]string, fixIdentity, dryRun bool) error {
 	for _, side := range []config.Side{config.Blue, config.Green} {
 		if len(extra[side]) == 0 {
 			continue

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 
 	applypg "github.com/bgsync/bgsync/apply/postgres"
@@ -13,53 +14,25 @@ import (
 // checkConflicts checks what conflict detection and resolution need on the
 // sides a direction writes to, and says how to fix each problem. With
 // fixIdentity, tables lacking REPLICA IDENTITY FULL are not reported (setup
-// sets it).
-func (a *app) checkConflicts(ctx context.Context, conns map[config.Side]*pgx.Conn, fixIdentity bool) []error {
+// sets it). conns holds the PostgreSQL sides; my the MariaDB/MySQL ones
+// (nil between two PostgreSQL sides), where only the timestamp column is
+// checked: those servers keep no commit times to configure.
+func (a *app) checkConflicts(ctx context.Context, conns map[config.Side]*pgx.Conn, my map[config.Side]*sql.DB, fixIdentity bool) []error {
 	var errs []error
 	both := a.cfg.Directions == config.Both
 	for _, d := range a.directions() {
 		src, dst := d[0], d[1]
-		if both {
-			var on string
-			if err := conns[dst].QueryRow(ctx, `SHOW track_commit_timestamp`).Scan(&on); err != nil {
-				errs = append(errs, fmt.Errorf("%s: read track_commit_timestamp: %w", dst, err))
-			} else if on != "on" {
-				errs = append(errs, fmt.Errorf("%s: track_commit_timestamp is off; conflict resolution needs each row's commit time: "+
-					"ALTER SYSTEM SET track_commit_timestamp = on, then restart the server", dst))
-			}
+		errs = append(errs, a.checkTimestampColumns(ctx, conns, my, src, dst)...)
+		if conns[dst] != nil {
+			errs = append(errs, checkPGTarget(ctx, conns[dst], dst, both)...)
 		}
-		var canOrigin bool
-		if err := conns[dst].QueryRow(ctx, `SELECT has_function_privilege('pg_replication_origin_session_setup(text)', 'EXECUTE')`).Scan(&canOrigin); err != nil {
-			errs = append(errs, fmt.Errorf("%s: check replication origin privileges: %w", dst, err))
-		} else if !canOrigin {
-			errs = append(errs, fmt.Errorf("%s: the bgsync user may not use replication origins (loop prevention): "+
-				"GRANT EXECUTE ON FUNCTION pg_replication_origin_session_setup(text), pg_replication_origin_xact_setup(pg_lsn, timestamptz), "+
-				"pg_replication_origin_create(text) TO <bgsync user>, or make it a superuser", dst))
+		if !both || fixIdentity || conns[src] == nil {
+			continue
 		}
-		for i, entry := range a.cfg.TableList {
+		for _, entry := range a.cfg.TableList {
 			t, err := entry.On(src)
 			if err != nil {
 				continue // Validate reported it
-			}
-			tc := entry.Conflict
-			if col := tc.TimestampColumn; col != "" {
-				for _, side := range []config.Side{src, dst} {
-					t, _ := entry.On(side)
-					var ok bool
-					err := conns[side].QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_attribute
-WHERE attrelid = to_regclass(quote_ident($1) || '.' || quote_ident($2)) AND attname = $3 AND attnum > 0 AND NOT attisdropped)`,
-						t.Schema, t.Name, col).Scan(&ok)
-					switch {
-					case err != nil:
-						errs = append(errs, fmt.Errorf("%s: check column %s of %s: %w", side, col, t, err))
-					case !ok:
-						errs = append(errs, a.cfg.Problem(fmt.Sprintf("tables[%d].conflict.timestamp_column", i),
-							"table %s on %s has no column %q", t, side, col))
-					}
-				}
-			}
-			if !both || fixIdentity {
-				continue
 			}
 			var ident string
 			err = conns[src].QueryRow(ctx, `SELECT relreplident::text FROM pg_class
@@ -76,6 +49,65 @@ WHERE oid = to_regclass(quote_ident($1) || '.' || quote_ident($2))`, t.Schema, t
 		}
 	}
 	return dedupe(errs)
+}
+
+// checkPGTarget checks what a PostgreSQL target needs: commit times (when
+// both directions run) and the replication-origin functions.
+func checkPGTarget(ctx context.Context, conn *pgx.Conn, dst config.Side, both bool) []error {
+	var errs []error
+	if both {
+		var on string
+		if err := conn.QueryRow(ctx, `SHOW track_commit_timestamp`).Scan(&on); err != nil {
+			errs = append(errs, fmt.Errorf("%s: read track_commit_timestamp: %w", dst, err))
+		} else if on != "on" {
+			errs = append(errs, fmt.Errorf("%s: track_commit_timestamp is off; conflict resolution needs each row's commit time: "+
+				"ALTER SYSTEM SET track_commit_timestamp = on, then restart the server", dst))
+		}
+	}
+	var canOrigin bool
+	if err := conn.QueryRow(ctx, `SELECT has_function_privilege('pg_replication_origin_session_setup(text)', 'EXECUTE')`).Scan(&canOrigin); err != nil {
+		errs = append(errs, fmt.Errorf("%s: check replication origin privileges: %w", dst, err))
+	} else if !canOrigin {
+		errs = append(errs, fmt.Errorf("%s: the bgsync user may not use replication origins (loop prevention): "+
+			"GRANT EXECUTE ON FUNCTION pg_replication_origin_session_setup(text), pg_replication_origin_xact_setup(pg_lsn, timestamptz), "+
+			"pg_replication_origin_create(text) TO <bgsync user>, or make it a superuser", dst))
+	}
+	return errs
+}
+
+// checkTimestampColumns checks that every last-writer-wins timestamp
+// column of the direction src → dst exists on both sides.
+func (a *app) checkTimestampColumns(ctx context.Context, conns map[config.Side]*pgx.Conn, my map[config.Side]*sql.DB, src, dst config.Side) []error {
+	var errs []error
+	for i, entry := range a.cfg.TableList {
+		col := entry.Conflict.TimestampColumn
+		if col == "" {
+			continue
+		}
+		for _, side := range []config.Side{src, dst} {
+			t, err := entry.On(side)
+			if err != nil {
+				continue // Validate reported it
+			}
+			var ok bool
+			if db := my[side]; db != nil {
+				err = db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM information_schema.COLUMNS
+WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND COLUMN_NAME = ?)`, t.Schema, t.Name, col).Scan(&ok)
+			} else {
+				err = conns[side].QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_attribute
+WHERE attrelid = to_regclass(quote_ident($1) || '.' || quote_ident($2)) AND attname = $3 AND attnum > 0 AND NOT attisdropped)`,
+					t.Schema, t.Name, col).Scan(&ok)
+			}
+			switch {
+			case err != nil:
+				errs = append(errs, fmt.Errorf("%s: check column %s of %s: %s", side, col, t, scrubAll(err.Error())))
+			case !ok:
+				errs = append(errs, a.cfg.Problem(fmt.Sprintf("tables[%d].conflict.timestamp_column", i),
+					"table %s on %s has no column %q", t, side, col))
+			}
+		}
+	}
+	return errs
 }
 
 func identityName(c string) string {
@@ -107,7 +139,8 @@ func dedupe(errs []error) []error {
 // conflictSetupSQL returns, per side, the statements that prepare conflict
 // handling: REPLICA IDENTITY FULL on the sources (when asked) and the
 // tombstone trigger on every target table, and the column-write trigger on
-// the target tables under column-merge (removed from the others).
+// the target tables under column-merge (removed from the others). Sides
+// missing from conns (MariaDB/MySQL) get nothing.
 func (a *app) conflictSetupSQL(ctx context.Context, conns map[config.Side]*pgx.Conn, fixIdentity bool) (map[config.Side][]string, error) {
 	out := map[config.Side][]string{}
 	for _, d := range a.directions() {
@@ -119,8 +152,11 @@ func (a *app) conflictSetupSQL(ctx context.Context, conns map[config.Side]*pgx.C
 			if err1 != nil || err2 != nil {
 				continue // Validate reported it
 			}
-			if fixIdentity {
+			if fixIdentity && conns[src] != nil {
 				out[src] = append(out[src], "ALTER TABLE "+pgx.Identifier{s.Schema, s.Name}.Sanitize()+" REPLICA IDENTITY FULL")
+			}
+			if conns[dst] == nil {
+				continue
 			}
 			key, err := applypg.TableKey(ctx, conns[dst], t)
 			if err != nil {
