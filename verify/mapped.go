@@ -36,11 +36,11 @@ func loadMapped(ctx context.Context, p *pair, m *transform.Mapping) (*shape, err
 	var sh [2]*shape
 	var live [2][]transform.Column
 	for i, t := range []change.Table{m.Source(), m.Target()} {
-		s, err := readShape(ctx, p.side(i), t)
+		s, err := readShape(ctx, p.pg(i), t)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", sideName[i], err)
 		}
-		cols, err := transform.ReadColumns(ctx, p.side(i), t)
+		cols, err := transform.ReadColumns(ctx, p.pg(i), t)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", sideName[i], err)
 		}
@@ -155,7 +155,7 @@ func keyTargets(m *transform.Mapping, blue []transform.Column, blueKey []int) ([
 func (p *pair) checkKeyCopied(ctx context.Context, s *shape) error {
 	var buf bytes.Buffer
 	q := "SELECT " + identList(s.cols) + " FROM " + quoteTable(s) + " ORDER BY " + s.keyList() + " LIMIT 1"
-	if _, err := p.blue.PgConn().CopyTo(ctx, &buf, "COPY ("+q+") TO STDOUT"); err != nil {
+	if _, err := p.pg(0).PgConn().CopyTo(ctx, &buf, "COPY ("+q+") TO STDOUT"); err != nil {
 		return fmt.Errorf("blue: %w", err)
 	}
 	line := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
@@ -311,26 +311,4 @@ func lineError(line string) string {
 }
 
 // split cuts a COPY line into its fields, unescaped; \N is nil.
-func (c *converter) split(in []byte) {
-	c.fields = c.fields[:0]
-	for {
-		i := bytes.IndexByte(in, '\t')
-		f := in
-		if i >= 0 {
-			f = in[:i]
-		}
-		switch {
-		case len(f) == 2 && f[0] == '\\' && f[1] == 'N':
-			f = nil
-		case bytes.IndexByte(f, '\\') >= 0:
-			f = []byte(unescapeCopy(string(f)))
-		case f == nil:
-			f = []byte{} // an empty text, not NULL
-		}
-		c.fields = append(c.fields, f)
-		if i < 0 {
-			return
-		}
-		in = in[i+1:]
-	}
-}
+func (c *converter) split(in []byte) { c.fields = splitFields(c.fields[:0], in) }

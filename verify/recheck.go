@@ -26,12 +26,12 @@ func recheckAll(ctx context.Context, o *Options, tables []*tableRun, rep *Report
 	}
 	defer p.close()
 	for round := 0; round < rechecks; round++ {
-		if len(o.Slots) > 0 {
+		if o.live() {
 			want := positions{}
 			for _, tr := range tables {
 				want = want.max(tr.seen)
 			}
-			if err := p.waitSlots(ctx, o.Slots, want, o.SettleTimeout); err != nil {
+			if err := p.waitSettled(ctx, o, want, o.SettleTimeout); err != nil {
 				rep.Unsettled = err.Error()
 				// Name the differing columns of what was found, once.
 				if round == 0 {
@@ -46,14 +46,14 @@ func recheckAll(ctx context.Context, o *Options, tables []*tableRun, rep *Report
 		}
 		left := false
 		for _, tr := range tables {
-			if err := tr.reread(ctx, p, o, len(o.Slots) > 0); err != nil {
+			if err := tr.reread(ctx, p, o, o.live()); err != nil {
 				return err
 			}
 			if tr.open() > 0 {
 				left = true
 			}
 		}
-		if !left || len(o.Slots) == 0 {
+		if !left || !o.live() {
 			return nil
 		}
 	}
@@ -88,13 +88,12 @@ func (tr *tableRun) reread(ctx context.Context, p *pair, o *Options, live bool) 
 		n := min(batch, len(keys))
 		part := keys[:n]
 		keys = keys[n:]
-		sql := [2]string{keysSQL(tr.shape, part), keysSQL(tr.shape.on(1), part)}
-		sets, err := p.read(ctx, tr.shape, sql, rowLines)
+		sets, err := p.read(ctx, tr.shape, chunk{}, part, rowLines)
 		if err != nil {
 			return err
 		}
-		if len(o.Slots) > 0 {
-			seen, err := p.positions(ctx, o.Slots)
+		if o.live() {
+			seen, err := p.positions(ctx, o)
 			if err != nil {
 				return err
 			}

@@ -25,6 +25,15 @@ type shape struct {
 	// mapped, when set, turns each side's COPY lines into canonical lines
 	// through the table's transform; nil: lines are compared as printed.
 	mapped *mapped
+	// canon, when set, turns each side's lines into canonical lines
+	// (sides of different engines, or of different column types): see
+	// canonical.go.
+	canon *canonical
+	// my is what a MariaDB/MySQL side reads by; nil on PostgreSQL.
+	my *myTable
+	// oneChunk: the table is read as one chunk, because the sides would
+	// not cut its keys into the same ranges (see keyrange.go).
+	oneChunk bool
 }
 
 // on returns the shape of side i (0 blue, 1 green).
@@ -43,9 +52,16 @@ func (s *shape) compared() *shape { return s.on(1) }
 // without a mapping, or with an identity mapping where both sides have the
 // same columns, rows are compared as printed (the fast path); otherwise
 // through the mapping.
-func loadShape(ctx context.Context, p *pair, t change.Table, m *transform.Mapping) (*shape, error) {
+func loadShape(ctx context.Context, p *pair, t change.Table, m *transform.Mapping, o *Options) (*shape, error) {
 	if m != nil && m.Source() != t {
 		return nil, fmt.Errorf("the transform given for %s maps %s", t, m.Source())
+	}
+	if o.engine(0).binlog() || o.engine(1).binlog() {
+		if m != nil && !(m.Identity() && m.Target() == t) {
+			return nil, fmt.Errorf("its transform (or green name) is not compared with a %s side: verify compares such tables between PostgreSQL sides only",
+				o.engine(map[bool]int{true: 0, false: 1}[o.engine(0).binlog()]))
+		}
+		return loadEngines(ctx, p, t, o)
 	}
 	if m == nil || m.Identity() {
 		s, err := loadSame(ctx, p, t)
@@ -61,8 +77,8 @@ func loadShape(ctx context.Context, p *pair, t change.Table, m *transform.Mappin
 // loadSame reads the table on both sides and checks they agree.
 func loadSame(ctx context.Context, p *pair, t change.Table) (*shape, error) {
 	var sides [2]*shape
-	for i, c := range []*pgx.Conn{p.blue, p.green} {
-		s, err := readShape(ctx, c, t)
+	for i := range sideName {
+		s, err := readShape(ctx, p.pg(i), t)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", sideName[i], err)
 		}

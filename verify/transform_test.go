@@ -207,7 +207,7 @@ func TestIdentityMapping(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer probe.close()
-	s, err := loadShape(context.Background(), probe, same, ms[same])
+	s, err := loadShape(context.Background(), probe, same, ms[same], &Options{})
 	if err != nil || s.mapped != nil || s.green != nil {
 		t.Fatalf("same columns: want the fast path, got %+v, %v", s, err)
 	}

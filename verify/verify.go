@@ -16,6 +16,11 @@ import (
 type Options struct {
 	// BlueDSN and GreenDSN reach the two databases.
 	BlueDSN, GreenDSN string
+	// BlueEngine and GreenEngine are the sides' engines (default
+	// Postgres). Two sides of one engine whose tables have the same
+	// column types are compared as the servers print rows; any other pair
+	// by canonical value (see doc.go).
+	BlueEngine, GreenEngine Engine
 	// Tables to compare, by their name on blue.
 	Tables []change.Table
 	// Mappings are the blue-to-green transforms, by blue table. A table
@@ -30,10 +35,22 @@ type Options struct {
 	// Sample is how many keys of each class a table's report lists
 	// (default 10).
 	Sample int
-	// Slots are the replication slots of the running directions, by the
-	// side they read ("blue" → the blue-to-green slot). Empty: no sync is
+	// Slots are the replication slots of the running directions whose
+	// source is PostgreSQL, by the side they read ("blue" → the
+	// blue-to-green slot). Slots and Checkpoints both empty: no sync is
 	// waited for, and every difference is reported as found.
 	Slots map[string]string
+	// Checkpoints are the running directions whose source is MariaDB or
+	// MySQL, by the side they read: the direction's name in the
+	// checkpoints table of bgsync's schema (Schema) on the other side
+	// ("blue" → "blue-to-green").
+	Checkpoints map[string]string
+	// Schema is bgsync's own schema (PostgreSQL) or database
+	// (MariaDB/MySQL) on each side: the config's name.
+	Schema string
+	// Skip lists tables not to compare, each with the reason, which the
+	// report gives as the table's error.
+	Skip map[change.Table]string
 	// SettleTimeout bounds the wait for the sync before a re-read
 	// (default 60s).
 	SettleTimeout time.Duration
@@ -41,6 +58,18 @@ type Options struct {
 	StatementTimeout time.Duration
 	// Progress, when set, is called after every chunk.
 	Progress func(Progress)
+}
+
+// engine is side i's engine (0 blue, 1 green).
+func (o *Options) engine(i int) Engine {
+	e := o.BlueEngine
+	if i == 1 {
+		e = o.GreenEngine
+	}
+	if e == "" {
+		return Postgres
+	}
+	return e
 }
 
 func (o *Options) defaults() {
@@ -93,7 +122,12 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		if m != nil && m.Target() != t {
 			tr.res.Green = m.Target().String()
 		}
-		tr.shape, err = loadShape(ctx, probe, t, m)
+		if why, ok := opts.Skip[t]; ok {
+			tr.res.Error = why
+			tables = append(tables, tr)
+			continue
+		}
+		tr.shape, err = loadShape(ctx, probe, t, m, &opts)
 		if err != nil {
 			tr.res.Error = err.Error()
 		}
@@ -142,7 +176,10 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 			if tr.shape == nil {
 				continue
 			}
-			bounds, err := p.chunkBounds(gctx, tr.shape, opts.ChunkRows)
+			var bounds []string
+			if !tr.shape.oneChunk {
+				bounds, err = p.sides[0].chunkBounds(gctx, tr.shape, opts.ChunkRows)
+			}
 			if err != nil {
 				return fmt.Errorf("table %s: cut into chunks: %w", tr.res.Name, err)
 			}
