@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"github.com/bgsync/bgsync/gate"
+	"github.com/bgsync/bgsync/internal/config"
 	"github.com/bgsync/bgsync/verify"
 	"github.com/jackc/pgx/v5"
 	"github.com/spf13/cobra"
@@ -48,32 +50,15 @@ func (a *app) lastVerify(ctx context.Context) (gate.Verify, error) {
 	var best gate.Verify
 	var errs []error
 	for _, d := range a.directions() {
-		conn, err := a.connect(ctx, d[1])
-		if err != nil {
-			errs = append(errs, err)
-			continue
+		read := a.lastVerifyPg
+		if a.binlog(d[1]) {
+			read = a.lastVerifyMy
 		}
-		var v gate.Verify
-		var consistent *time.Time
-		var tables []verify.Table
-		runs := pgx.Identifier{a.cfg.Name}.Sanitize() + `.verify_runs`
-		err = conn.QueryRow(ctx, `SELECT finished_at, status,
-	(SELECT coalesce(array_agg(t->>'table' ORDER BY t->>'table'), '{}') FROM jsonb_array_elements(report->'tables') t
-	 WHERE coalesce((t->>'missing_on_green')::bigint + (t->>'missing_on_blue')::bigint + (t->>'different')::bigint, 0) > 0),
-	(SELECT max(finished_at) FROM `+runs+` WHERE status = 'consistent'),
-	coalesce(report->'tables', '[]')
-FROM `+runs+` ORDER BY finished_at DESC LIMIT 1`).Scan(&v.Finished, &v.Status, &v.Divergent, &consistent, &tables)
-		if consistent != nil {
-			v.LastConsistent = *consistent
-		}
-		for _, t := range tables {
-			v.Tables = append(v.Tables, gate.TableRows{Table: t.Name, Rows: t.Classes()})
-		}
-		conn.Close(context.Background())
+		v, found, err := read(ctx, d[1])
 		switch {
-		case errors.Is(err, pgx.ErrNoRows):
 		case err != nil:
-			errs = append(errs, fmt.Errorf("%s: %s", d[1], scrubAll(err.Error())))
+			errs = append(errs, err)
+		case !found:
 		case !best.Known || v.Finished.After(best.Finished):
 			v.Known = true
 			best = v
@@ -83,6 +68,85 @@ FROM `+runs+` ORDER BY finished_at DESC LIMIT 1`).Scan(&v.Finished, &v.Status, &
 		return best, nil
 	}
 	return best, errors.Join(errs...)
+}
+
+// lastVerifyPg reads the newest run on a PostgreSQL side.
+func (a *app) lastVerifyPg(ctx context.Context, side config.Side) (gate.Verify, bool, error) {
+	conn, err := a.connect(ctx, side)
+	if err != nil {
+		return gate.Verify{}, false, err
+	}
+	defer conn.Close(context.Background())
+	var v gate.Verify
+	var consistent *time.Time
+	var tables []verify.Table
+	runs := pgx.Identifier{a.cfg.Name}.Sanitize() + `.verify_runs`
+	err = conn.QueryRow(ctx, `SELECT finished_at, status,
+	(SELECT coalesce(array_agg(t->>'table' ORDER BY t->>'table'), '{}') FROM jsonb_array_elements(report->'tables') t
+	 WHERE coalesce((t->>'missing_on_green')::bigint + (t->>'missing_on_blue')::bigint + (t->>'different')::bigint, 0) > 0),
+	(SELECT max(finished_at) FROM `+runs+` WHERE status = 'consistent'),
+	coalesce(report->'tables', '[]')
+FROM `+runs+` ORDER BY finished_at DESC LIMIT 1`).Scan(&v.Finished, &v.Status, &v.Divergent, &consistent, &tables)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return v, false, nil
+	case err != nil:
+		return v, false, fmt.Errorf("%s: %s", side, scrubAll(err.Error()))
+	}
+	if consistent != nil {
+		v.LastConsistent = *consistent
+	}
+	for _, t := range tables {
+		v.Tables = append(v.Tables, gate.TableRows{Table: t.Name, Rows: t.Classes()})
+	}
+	return v, true, nil
+}
+
+// lastVerifyMy reads the newest run on a MariaDB/MySQL side; the
+// divergent tables are found in Go, from the report.
+func (a *app) lastVerifyMy(ctx context.Context, side config.Side) (gate.Verify, bool, error) {
+	db, err := a.openMy(ctx, side)
+	if err != nil {
+		return gate.Verify{}, false, err
+	}
+	defer db.Close()
+	runs := "`" + strings.ReplaceAll(a.cfg.Name, "`", "``") + "`.verify_runs"
+	const stamp = "'%Y-%m-%d %H:%i:%s.%f'"
+	var v gate.Verify
+	var finished, report string
+	var consistent sql.NullString
+	err = db.QueryRowContext(ctx, `SELECT DATE_FORMAT(finished_at, `+stamp+`), status, report,
+	(SELECT DATE_FORMAT(MAX(finished_at), `+stamp+`) FROM `+runs+` WHERE status = 'consistent')
+FROM `+runs+` ORDER BY finished_at DESC, id DESC LIMIT 1`).Scan(&finished, &v.Status, &report, &consistent)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return v, false, nil
+	case err != nil:
+		return v, false, fmt.Errorf("%s: %s", side, scrubAll(err.Error()))
+	}
+	if v.Finished, err = time.ParseInLocation("2006-01-02 15:04:05.000000", finished, time.UTC); err != nil {
+		return v, false, fmt.Errorf("%s: verify_runs.finished_at %q: %w", side, finished, err)
+	}
+	if consistent.Valid {
+		if v.LastConsistent, err = time.ParseInLocation("2006-01-02 15:04:05.000000", consistent.String, time.UTC); err != nil {
+			return v, false, fmt.Errorf("%s: verify_runs.finished_at %q: %w", side, consistent.String, err)
+		}
+	}
+	var rep struct {
+		Tables []verify.Table `json:"tables"`
+	}
+	if err := json.Unmarshal([]byte(report), &rep); err != nil {
+		return v, false, fmt.Errorf("%s: verify_runs.report: %w", side, err)
+	}
+	v.Divergent = []string{}
+	for _, t := range rep.Tables {
+		if t.Divergent() {
+			v.Divergent = append(v.Divergent, t.Name)
+		}
+		v.Tables = append(v.Tables, gate.TableRows{Table: t.Name, Rows: t.Classes()})
+	}
+	sort.Strings(v.Divergent)
+	return v, true, nil
 }
 
 func (a *app) gateThresholds() gate.Thresholds {

@@ -13,6 +13,7 @@ import (
 	"github.com/bgsync/bgsync/internal/config"
 	"github.com/bgsync/bgsync/transform"
 	"github.com/bgsync/bgsync/verify"
+	"github.com/go-sql-driver/mysql"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/spf13/cobra"
@@ -71,9 +72,6 @@ that could not be told from lag).`,
 			if err != nil {
 				return err
 			}
-			if err := a.postgresOnly("verify"); err != nil {
-				return err
-			}
 			return a.verify(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), f)
 		},
 	}
@@ -101,19 +99,25 @@ func (a *app) verify(ctx context.Context, out, errOut io.Writer, f *verifyFlags)
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
-	ms, err := a.verifyMappings(ctx)
-	if err != nil {
+	opts := verify.Options{BlueDSN: a.dsn[config.Blue], GreenDSN: a.dsn[config.Green], Tables: tables,
+		BlueEngine: verify.Engine(a.cfg.EngineOf(config.Blue)), GreenEngine: verify.Engine(a.cfg.EngineOf(config.Green)),
+		Schema: a.cfg.Name, ChunkRows: f.chunkRows, Parallel: f.parallel, Sample: f.sample, SettleTimeout: f.settleTimeout}
+	if a.anyBinlog() {
+		opts.Skip = a.mappedTables()
+	} else if opts.Mappings, err = a.verifyMappings(ctx); err != nil {
 		return err
 	}
-	opts := verify.Options{BlueDSN: a.dsn[config.Blue], GreenDSN: a.dsn[config.Green], Tables: tables, Mappings: ms,
-		ChunkRows: f.chunkRows, Parallel: f.parallel, Sample: f.sample, SettleTimeout: f.settleTimeout}
 	if f.sample == 0 {
 		opts.Sample = -1
 	}
 	if !f.noWait {
-		opts.Slots = map[string]string{}
+		opts.Slots, opts.Checkpoints = map[string]string{}, map[string]string{}
 		for _, d := range a.directions() {
-			opts.Slots[string(d[0])] = a.cfg.SlotName(d[0])
+			if a.binlog(d[0]) {
+				opts.Checkpoints[string(d[0])] = directionName(d[0], d[1])
+			} else {
+				opts.Slots[string(d[0])] = a.cfg.SlotName(d[0])
+			}
 		}
 	}
 	var bars *progressBars
@@ -180,6 +184,20 @@ func (a *app) verifyMappings(ctx context.Context) (map[change.Table]*transform.M
 	return ms[config.Blue], nil
 }
 
+// mappedTables are the tables with a transform or a green name, which
+// verify compares between PostgreSQL sides only: on a pair with a
+// MariaDB/MySQL side each is reported as not compared.
+func (a *app) mappedTables() map[change.Table]string {
+	out := map[change.Table]string{}
+	for i := range a.cfg.TableList {
+		r := a.cfg.TransformRule(i, config.Blue)
+		if r.Target != r.Source || len(r.Rename)+len(r.Set)+len(r.Drop) > 0 {
+			out[r.Source] = fmt.Sprintf("it has transforms or a green name (%s): verify compares such tables between PostgreSQL sides only", r.Target)
+		}
+	}
+	return out
+}
+
 // verifyTables resolves --tables against the synced tables.
 func (a *app) verifyTables(names []string) ([]change.Table, error) {
 	all := a.cfg.Tables()
@@ -206,9 +224,9 @@ func (a *app) verifyTables(names []string) ([]change.Table, error) {
 	return out, nil
 }
 
-// recordVerify stores the run on every side bgsync applies to (where its
-// schema is); a side where it does not exist (setup not run) is reported,
-// not fatal.
+// recordVerify stores the run on every side bgsync applies to (in its
+// schema, or database on MariaDB/MySQL); a side where it does not exist
+// (setup not run) is reported, not fatal.
 func (a *app) recordVerify(ctx context.Context, rep *verify.Report) []error {
 	var buf bytes.Buffer
 	if err := rep.JSON(&buf); err != nil {
@@ -218,20 +236,42 @@ func (a *app) recordVerify(ctx context.Context, rep *verify.Report) []error {
 	for _, d := range a.directions() {
 		side := d[1]
 		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		conn, err := a.connect(ctx, side)
-		if err == nil {
-			_, err = conn.Exec(ctx, `INSERT INTO `+pgx.Identifier{a.cfg.Name}.Sanitize()+`.verify_runs
+		var err error
+		if a.binlog(side) {
+			err = a.recordVerifyMy(ctx, side, rep, buf.String())
+		} else {
+			var conn *pgx.Conn
+			conn, err = a.connect(ctx, side)
+			if err == nil {
+				_, err = conn.Exec(ctx, `INSERT INTO `+pgx.Identifier{a.cfg.Name}.Sanitize()+`.verify_runs
 	(started_at, finished_at, status, report) VALUES ($1, $2, $3, $4)`, rep.Started, rep.Finished, rep.Status(), buf.String())
-			conn.Close(context.Background())
+				conn.Close(context.Background())
+			}
 		}
 		cancel()
 		var pe *pgconn.PgError
+		var me *mysql.MySQLError
 		switch {
-		case errors.As(err, &pe) && pe.Code == "42P01": // undefined_table
+		case errors.As(err, &pe) && pe.Code == "42P01", // undefined_table
+			errors.As(err, &me) && (me.Number == 1146 || me.Number == 1049): // no such table, database
 			errs = append(errs, fmt.Errorf("%s: no table %s.verify_runs (run bgsync setup)", side, a.cfg.Name))
 		case err != nil:
 			errs = append(errs, fmt.Errorf("%s: %s", side, scrubAll(err.Error())))
 		}
 	}
 	return errs
+}
+
+// myTime is a time as a MariaDB/MySQL DATETIME(6) literal, in UTC.
+func myTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05.000000") }
+
+func (a *app) recordVerifyMy(ctx context.Context, side config.Side, rep *verify.Report, report string) error {
+	db, err := a.openMy(ctx, side)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	_, err = db.ExecContext(ctx, "INSERT INTO `"+strings.ReplaceAll(a.cfg.Name, "`", "``")+"`.verify_runs (started_at, finished_at, status, report) VALUES (?, ?, ?, ?)",
+		myTime(rep.Started), myTime(rep.Finished), rep.Status(), report)
+	return err
 }
