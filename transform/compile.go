@@ -22,6 +22,10 @@ type Column struct {
 	HasDefault bool
 	Key        bool   // part of the primary key
 	OID        uint32 // type OID, to decode the column's text (0: unknown)
+	// MySQL is the column's own type when it is a MariaDB/MySQL column
+	// (ReadMySQLColumns); Type is then the PostgreSQL type of the same
+	// value domain. Nil for a PostgreSQL column.
+	MySQL *MySQLType
 }
 
 // Rule is one table's mapping for one direction, as configured.
@@ -63,6 +67,11 @@ type Mapping struct {
 	columns        []change.Column // the mapped change's columns, one per out
 	zone           *time.Location
 	inputs         []string // source column names, by index into the source image
+	// lifts, when not nil, is each input's raw form (MariaDB/MySQL columns
+	// whose values arrive in another kind than their Type's): expressions
+	// see them lifted into their Type's kind.
+	lifts    []rawForm
+	implicit bool // made by Implicit: no rule was configured
 }
 
 // outCol produces one target column: a copy of source column src, or the
@@ -71,9 +80,14 @@ type outCol struct {
 	col  Column
 	src  int // index into Mapping.inputs; -1 for an expression
 	conv bool
-	prog *vm.Program
-	expr string
-	uses []int // source columns prog reads
+	// For a converted copy: the source column (its Type, raw form and
+	// boolean-ness). For any column: the target's raw form, into which
+	// converted and computed values are lowered.
+	from  Column
+	lower rawForm
+	prog  *vm.Program
+	expr  string
+	uses  []int // source columns prog reads
 }
 
 // Compile binds r to the live columns of both sides. It returns every
@@ -101,9 +115,7 @@ func Compile(r Rule, src, dst []Column) (*Mapping, []Problem) {
 		dstIdx[c.Name] = i
 	}
 	m := &Mapping{source: r.Source, target: r.Target, zone: zone}
-	for _, c := range src {
-		m.inputs = append(m.inputs, c.Name)
-	}
+	m.setInputs(src)
 	dropped := map[string]bool{}
 	for _, d := range r.Drop {
 		if _, ok := srcIdx[d]; !ok {
@@ -169,12 +181,12 @@ func Compile(r Rule, src, dst []Column) (*Mapping, []Problem) {
 				}
 				continue
 			}
-			oc := outCol{col: c, src: -1, prog: prog, expr: code}
+			oc := outCol{col: c, src: -1, prog: prog, expr: code, lower: c.form()}
 			for _, name := range identifiers(prog.Node(), env) {
 				oc.uses = append(oc.uses, srcIdx[name])
 				used[name] = true
 			}
-			if msg := resultFits(prog.Node().Type(), c.Type); msg != "" {
+			if msg := resultFits(prog.Node().Type(), c); msg != "" {
 				add(field, c.Name, "expression %q returns %s", code, msg)
 				continue
 			}
@@ -201,7 +213,7 @@ func Compile(r Rule, src, dst []Column) (*Mapping, []Problem) {
 		}
 		sc := src[srcIdx[s]]
 		used[s] = true
-		if ok, why := copyable(sc.Type, c.Type); !ok {
+		if ok, why := copyableCol(sc, c); !ok {
 			field := field
 			if s != c.Name {
 				field = "rename." + s
@@ -212,7 +224,7 @@ func Compile(r Rule, src, dst []Column) (*Mapping, []Problem) {
 		if c.Key && !sc.Key {
 			add(field, c.Name, "key column %q is copied from %q, which is not a key column of %s", c.Name, s, r.Source)
 		}
-		m.out = append(m.out, outCol{col: c, src: srcIdx[s], conv: sc.Type != c.Type})
+		m.out = append(m.out, copyCol(sc, c, srcIdx[s]))
 	}
 	for _, c := range src {
 		if !used[c.Name] && !dropped[c.Name] {
@@ -223,10 +235,37 @@ func Compile(r Rule, src, dst []Column) (*Mapping, []Problem) {
 	if len(probs) > 0 {
 		return nil, probs
 	}
-	for _, oc := range m.out {
-		m.columns = append(m.columns, change.Column{Name: oc.col.Name, Type: oc.col.Type, Key: oc.col.Key})
-	}
+	m.finish()
 	return m, nil
+}
+
+// setInputs records the source columns a mapping reads, and their raw
+// forms where any is not the kind of its Type.
+func (m *Mapping) setInputs(src []Column) {
+	for i, c := range src {
+		m.inputs = append(m.inputs, c.Name)
+		if f := c.form(); f != rawNone {
+			if m.lifts == nil {
+				m.lifts = make([]rawForm, len(src))
+			}
+			m.lifts[i] = f
+		}
+	}
+}
+
+// finish lists the mapped change's columns.
+func (m *Mapping) finish() {
+	for _, oc := range m.out {
+		m.columns = append(m.columns, change.Column{Name: oc.col.Name, Type: oc.col.nativeType(), Key: oc.col.Key})
+	}
+}
+
+// copyCol copies source column sc (at index i) to target column c,
+// converting when the two hold values of different types or kinds: a
+// copy between the same types of the same engine costs nothing per row.
+func copyCol(sc, c Column, i int) outCol {
+	conv := sc.Type != c.Type || sc.form() != c.form()
+	return outCol{col: c, src: i, conv: conv, from: sc, lower: c.form()}
 }
 
 // identifiers lists the source columns an expression reads.
@@ -264,13 +303,18 @@ func (v *identVisitor) Visit(n *ast.Node) {
 	}
 }
 
-// resultFits says why an expression's static type cannot fill a column of
-// pgType ("" when it can, or when the type is only known at run time).
-// Strings may fill any column: the value is parsed when the row is mapped.
-func resultFits(t reflect.Type, pgType string) string {
+// resultFits says why an expression's static type cannot fill column c
+// ("" when it can, or when the type is only known at run time). Strings
+// may fill any column: the value is parsed when the row is mapped. A
+// boolean fills a MariaDB/MySQL TINYINT(1) as 0 or 1.
+func resultFits(t reflect.Type, c Column) string {
 	if t == nil || t.Kind() == reflect.Interface {
 		return ""
 	}
+	if t.Kind() == reflect.Bool && c.boolish() {
+		return ""
+	}
+	pgType := c.Type
 	f := familyOf(pgType)
 	var fits []family
 	switch {
@@ -293,7 +337,7 @@ func resultFits(t reflect.Type, pgType string) string {
 			return ""
 		}
 	}
-	return fmt.Sprintf("a %s, which a %s column cannot take", t, pgType)
+	return fmt.Sprintf("a %s, which a %s column cannot take", t, c.nativeType())
 }
 
 func sortedKeys(m map[string]string) []string {

@@ -15,9 +15,15 @@ type RowError struct {
 	Column         string // target column
 	Expr           string // the expression, "" for a copy
 	Err            error
+	// Implicit: the mapping is Implicit's (no transform is configured);
+	// the value could not be converted to the target column's type.
+	Implicit bool
 }
 
 func (e *RowError) Error() string {
+	if e.Implicit {
+		return fmt.Sprintf("convert %s → %s: column %s: %v", e.Source, e.Target, e.Column, e.Err)
+	}
 	if e.Expr == "" {
 		return fmt.Sprintf("transform %s → %s: column %s: %v", e.Source, e.Target, e.Column, e.Err)
 	}
@@ -121,7 +127,7 @@ func (p *Mapper) row(in change.Row, stored bool) (change.Row, error) {
 			if oc.conv && v.Kind != change.KindUnchanged && v.Kind != change.KindAbsent && v.Kind != change.KindNull {
 				cv, err := p.convert(v, oc, stored)
 				if err != nil {
-					return nil, &RowError{Source: m.source, Target: m.target, Column: oc.col.Name, Err: err}
+					return nil, &RowError{Source: m.source, Target: m.target, Column: oc.col.Name, Err: err, Implicit: m.implicit}
 				}
 				v = cv
 			}
@@ -143,7 +149,11 @@ func (p *Mapper) row(in change.Row, stored bool) (change.Row, error) {
 		if !envReady {
 			clear(p.env)
 			for k, name := range m.inputs {
-				if x, ok := toGo(get(k)); ok {
+				v := get(k)
+				if m.lifts != nil {
+					v = lift(v, m.lifts[k])
+				}
+				if x, ok := toGo(v); ok {
 					p.env[name] = x
 				}
 			}
@@ -153,10 +163,7 @@ func (p *Mapper) row(in change.Row, stored bool) (change.Row, error) {
 		if err != nil {
 			return nil, &RowError{Source: m.source, Target: m.target, Column: oc.col.Name, Expr: oc.expr, Err: err}
 		}
-		v, err := fromGo(res, oc.col.Type, m.zone)
-		if err == nil && stored {
-			v, err = storedForm(v, oc.col.Type)
-		}
+		v, err := p.fromResult(res, oc, stored)
 		if err != nil {
 			return nil, &RowError{Source: m.source, Target: m.target, Column: oc.col.Name, Expr: oc.expr, Err: err}
 		}
@@ -175,24 +182,68 @@ func (p *Mapper) run(oc outCol) (res any, err error) {
 	return p.vm.Run(oc.prog, p.env)
 }
 
-// convert copies v into a column of another type of a compatible family.
+// fromResult turns what an expression returned into target column oc's
+// value: its type's kind, its stored form when stored, then the form the
+// target's own capture gives the column (lower).
+func (p *Mapper) fromResult(res any, oc outCol, stored bool) (change.Value, error) {
+	var v change.Value
+	var err error
+	if b, ok := res.(bool); ok && oc.col.boolish() {
+		return intOfBool(change.Bool(b)), nil
+	}
+	if v, err = fromGo(res, oc.col.Type, p.m.zone); err != nil {
+		return v, err
+	}
+	if stored {
+		if v, err = storedForm(v, oc.col.Type); err != nil {
+			return v, err
+		}
+	}
+	return lower(v, oc.lower)
+}
+
+// convert copies v into a column of another type of a compatible family,
+// or of the same type on another engine: lifted from the source's raw
+// form, converted, put in its stored form, lowered into the target's.
 func (p *Mapper) convert(v change.Value, oc outCol, stored bool) (change.Value, error) {
+	v = lift(v, oc.from.form())
+	var err error
+	switch {
+	case oc.from.boolish() && familyOf(oc.col.Type) == famBool:
+		return boolOf(v)
+	case oc.col.boolish() && v.Kind == change.KindBool:
+		return intOfBool(v), nil
+	case oc.from.Type != oc.col.Type:
+		if v, err = p.convertType(v, oc); err != nil {
+			return v, err
+		}
+	}
+	if stored {
+		if v, err = storedForm(v, oc.col.Type); err != nil {
+			return v, err
+		}
+	}
+	return lower(v, oc.lower)
+}
+
+// convertType converts v between two types of compatible families.
+func (p *Mapper) convertType(v change.Value, oc outCol) (change.Value, error) {
+	to := familyOf(oc.col.Type)
+	if to == famTime && (v.Kind == change.KindTime || v.Kind == change.KindInterval) {
+		return v, nil // the target keeps the digits its precision holds
+	}
 	x, _ := toGo(v)
 	if t, ok := x.(time.Time); ok && (v.Kind == change.KindTimestamp || v.Kind == change.KindDate) {
 		// A wall-clock time: place it in the rule's zone.
 		x = time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), p.m.zone)
 	}
-	if v.Kind == change.KindJSON && familyOf(oc.col.Type) == famText {
+	if v.Kind == change.KindJSON && to == famText {
 		return change.Text(v.S), nil
 	}
-	if v.Kind == change.KindText && familyOf(oc.col.Type) == famJSON {
+	if v.Kind == change.KindText && to == famJSON {
 		x = v.S
 	}
-	out, err := fromGo(x, oc.col.Type, p.m.zone)
-	if err != nil || !stored {
-		return out, err
-	}
-	return storedForm(out, oc.col.Type)
+	return fromGo(x, oc.col.Type, p.m.zone)
 }
 
 // Columns returns the target columns the mapping fills, in the order of

@@ -18,10 +18,11 @@ const (
 	famTimestampTZ // with time zone
 	famUUID
 	famBytes
+	famTime // time of day, without time zone
 )
 
 var familyNames = [...]string{"other", "integer", "numeric", "float", "text", "json", "boolean", "date",
-	"timestamp", "timestamptz", "uuid", "bytea"}
+	"timestamp", "timestamptz", "uuid", "bytea", "time"}
 
 func (f family) String() string { return familyNames[f] }
 
@@ -55,6 +56,8 @@ func familyOf(pgType string) family {
 		return famUUID
 	case "bytea":
 		return famBytes
+	case "time without time zone", "time":
+		return famTime
 	}
 	return famOther
 }
@@ -81,4 +84,19 @@ func copyable(from, to string) (bool, string) {
 		return true, ""
 	}
 	return false, "a " + from + " cannot be copied to a " + to + " without losing or inventing data; compute it with set:"
+}
+
+// copyableCol is copyable for two live columns, of either engine: a
+// MariaDB/MySQL TINYINT(1) (its BOOLEAN) and a boolean copy both ways,
+// 0 and 1 only. Messages name each column's own type.
+func copyableCol(from, to Column) (bool, string) {
+	if (from.boolish() && familyOf(to.Type) == famBool) || (to.boolish() && familyOf(from.Type) == famBool) {
+		return true, ""
+	}
+	ok, _ := copyable(from.Type, to.Type)
+	if ok {
+		return true, ""
+	}
+	return false, "a " + from.nativeType() + " cannot be copied to a " + to.nativeType() +
+		" without losing or inventing data; compute it with set:"
 }

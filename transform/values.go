@@ -15,8 +15,9 @@ import (
 // ("12.50"). Use float(), or the decimal helpers, to compute with it.
 type Decimal string
 
-// epoch2000 is change's zero for dates and timestamps.
-var epoch2000 = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+// epoch1970 is change's zero for dates (timestamps count from
+// change.Epoch2000Unix).
+var epoch1970 = time.Unix(0, 0).UTC()
 
 // toGo turns a canonical value into what an expression sees: nil, bool,
 // int, float64, string, Decimal, time.Time (timestamps without zone are
@@ -46,9 +47,9 @@ func toGo(v change.Value) (any, bool) {
 	case change.KindUUID:
 		return uuidText(v.S), true
 	case change.KindDate:
-		return epoch2000.AddDate(0, 0, int(v.I)), true
+		return epoch1970.AddDate(0, 0, int(v.I)), true
 	case change.KindTimestamp, change.KindTimestampTZ:
-		return epoch2000.Add(time.Duration(v.I) * time.Microsecond), true
+		return time.UnixMicro(v.I + change.Epoch2000Unix).UTC(), true
 	case change.KindArray:
 		out := make([]any, len(v.Elems))
 		for i, e := range v.Elems {
@@ -190,14 +191,14 @@ func fromGo(x any, pgType string, zone *time.Location) (change.Value, error) {
 	case famDate:
 		if v, ok := x.(time.Time); ok {
 			y, m, d := v.Date()
-			days := time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Sub(epoch2000) / (24 * time.Hour)
-			return change.Date(int64(days)), nil
+			// Whole days since 1970 (Sub's Duration would saturate beyond 292 years).
+			return change.Date(time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400), nil
 		}
 	case famTimestamp:
 		if v, ok := x.(time.Time); ok {
 			wall := v.In(zone)
 			local := time.Date(wall.Year(), wall.Month(), wall.Day(), wall.Hour(), wall.Minute(), wall.Second(), wall.Nanosecond(), time.UTC)
-			return change.Timestamp(local.Sub(epoch2000).Microseconds()), nil
+			return change.Timestamp(local.UnixMicro() - change.Epoch2000Unix), nil
 		}
 	case famTimestampTZ:
 		if v, ok := x.(time.Time); ok {
