@@ -121,7 +121,8 @@ func (p *Mapper) row(in change.Row, stored bool) (change.Row, error) {
 	}
 	out := make(change.Row, len(m.out))
 	envReady := false
-	for i, oc := range m.out {
+	for i := range m.out {
+		oc := &m.out[i]
 		if oc.src >= 0 {
 			v := get(oc.src)
 			if oc.conv && v.Kind != change.KindUnchanged && v.Kind != change.KindAbsent && v.Kind != change.KindNull {
@@ -173,7 +174,7 @@ func (p *Mapper) row(in change.Row, stored bool) (change.Row, error) {
 }
 
 // run evaluates an expression, turning a panic in a helper into an error.
-func (p *Mapper) run(oc outCol) (res any, err error) {
+func (p *Mapper) run(oc *outCol) (res any, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("%v", r)
@@ -185,7 +186,7 @@ func (p *Mapper) run(oc outCol) (res any, err error) {
 // fromResult turns what an expression returned into target column oc's
 // value: its type's kind, its stored form when stored, then the form the
 // target's own capture gives the column (lower).
-func (p *Mapper) fromResult(res any, oc outCol, stored bool) (change.Value, error) {
+func (p *Mapper) fromResult(res any, oc *outCol, stored bool) (change.Value, error) {
 	var v change.Value
 	var err error
 	if b, ok := res.(bool); ok && oc.col.boolish() {
@@ -205,7 +206,7 @@ func (p *Mapper) fromResult(res any, oc outCol, stored bool) (change.Value, erro
 // convert copies v into a column of another type of a compatible family,
 // or of the same type on another engine: lifted from the source's raw
 // form, converted, put in its stored form, lowered into the target's.
-func (p *Mapper) convert(v change.Value, oc outCol, stored bool) (change.Value, error) {
+func (p *Mapper) convert(v change.Value, oc *outCol, stored bool) (change.Value, error) {
 	v = lift(v, oc.from.form())
 	var err error
 	switch {
@@ -227,7 +228,7 @@ func (p *Mapper) convert(v change.Value, oc outCol, stored bool) (change.Value, 
 }
 
 // convertType converts v between two types of compatible families.
-func (p *Mapper) convertType(v change.Value, oc outCol) (change.Value, error) {
+func (p *Mapper) convertType(v change.Value, oc *outCol) (change.Value, error) {
 	to := familyOf(oc.col.Type)
 	if to == famTime && (v.Kind == change.KindTime || v.Kind == change.KindInterval) {
 		return v, nil // the target keeps the digits its precision holds
