@@ -50,18 +50,31 @@ matter, NULL equals only NULL. Green columns the transform does not fill
 are not compared; a row the transform fails on is different, with the
 error. Such tables are slower to compare than tables of the same shape.
 
+With a MariaDB or MySQL side: two sides of the same engine whose columns
+agree in type and collation are compared as the servers print rows; any other
+pair (MariaDB and PostgreSQL either way round, or differing column types) by
+canonical value: TINYINT(1) 1 equals boolean true, DATETIME(6) equals the
+timestamptz of the same UTC instant (microseconds), DECIMAL and numeric by
+value, JSON and jsonb by value, INT UNSIGNED and bigint, BLOB and bytea by
+value, text by its UTF-8 bytes (CHAR(n) trailing spaces dropped on both sides),
+NULL only equal to NULL. Keys that are integers on both sides are cut into
+chunks; other keys on a mixed pair are read as one chunk per table. Tables
+with transforms or a green name are not compared on such pairs.
+
 While bgsync run is syncing, a row can differ only because its change is on
 its way. verify notes the source positions when it reads a chunk and, for the
-rows that differed, reads them again once the directions' slots have
-confirmed those positions (up to three times): equal then means "in flight",
-still different means divergent. With --no-wait (or when the sync does not
+rows that differed, reads them again once the directions have applied those
+positions (a PostgreSQL source: its slot has confirmed them; a MariaDB/MySQL
+source: the target's checkpoint has reached its binlog position), up to three
+times: equal then means "in flight", still different means divergent. With --no-wait (or when the sync does not
 catch up within --settle-timeout) the differences are reported as found.
 
 Progress goes to stderr: on a terminal a bar per table (chunks, rows, ETA),
 redrawn in place; otherwise a plain line every --progress.
 
-Each run is recorded in the verify_runs table of bgsync's schema on each side
-bgsync applies to (time, status, per-table counts), for the gates.
+Each run is recorded in the verify_runs table of bgsync's schema (its
+database on MariaDB/MySQL) on each side bgsync applies to (time, status,
+per-table counts), for the gates.
 
 Exit codes: 0 consistent, 1 divergent, 2 usage or config error, 3 could not
 measure (a side unreachable, a table that cannot be compared, or differences
