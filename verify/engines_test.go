@@ -59,6 +59,13 @@ func TestTextKeyAcrossEnginesIsOneChunk(t *testing.T) {
 			}
 		})
 	}
+	// A table the caller names in Skip (cmd: one with transforms or a
+	// green name on a pair with a MariaDB side) is a table error, unread.
+	o := both[0].o
+	o.Tables, o.Skip = []change.Table{tk}, map[change.Table]string{tk: "it has transforms"}
+	if rep, err := Run(context.Background(), o); err != nil || rep.Status() != "unmeasured" || rep.Tables[0].Error != "it has transforms" {
+		t.Fatalf("skipped table: %+v, %v; want unmeasured with the reason", rep, err)
+	}
 	// Green (PostgreSQL) loses one row and changes another; its keys are
 	// found again by their canonical text on both engines.
 	testenv.Exec(t, pg, `DELETE FROM "`+db+`".tk WHERE k = '🚀'`, `UPDATE "`+db+`".tk SET b = '\x0001' WHERE k = E'a\t'`)
