@@ -99,88 +99,107 @@ func (e *binlogEnv) setup() {
 	e.t.Logf("setup:\n%s", strings.TrimSpace(r.Stdout))
 }
 
-// TestBinlogPairs streams a workload through each engine pair with a
-// MariaDB side, one way and both ways, and requires both sides equal
-// (compared here, column by column across engines) with every source
-// transaction applied exactly once and none echoed back.
-func TestBinlogPairs(t *testing.T) {
-	for _, tc := range []struct {
-		name, blue, green, dirs string
-	}{
-		{"my_my_one_way", engineMy, engineMy, "blue-to-green"},
-		{"my_my_both", engineMy, engineMy, "both"},
-		{"my_pg_both", engineMy, enginePG, "both"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			e := newBinlogEnv(t, "bl_"+tc.name, tc.blue, tc.green, tc.dirs)
-			e.setup()
-			p := e.procs.startRun()
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-			defer cancel()
-			seed := uint64(time.Now().UnixNano())
-			t.Logf("seed %d", seed)
-			bw := newBinlogWorkload(seed, "blue", 1, 0)
-			const n = 300
-			done := make(chan error, 2)
-			go func() { done <- bw.run(ctx, e.blue, n, 0) }()
-			var gw *binlogWorkload
-			if tc.dirs == "both" {
-				gw = newBinlogWorkload(seed^0x5eed, "green", 1_000_000, 1_000_000)
-				go func() { done <- gw.run(ctx, e.green, n, 0) }()
-			} else {
-				done <- nil
-			}
-			for range 2 {
-				if err := <-done; err != nil {
-					t.Fatal(err)
-				}
-			}
-			waitItemsEqual(t, e.blue, e.green, 2*time.Minute, p.checkRunning)
-			assertAppliedOnceOn(t, e.green, "blue", n)
-			if gw != nil {
-				assertAppliedOnceOn(t, e.blue, "green", n)
-			}
-			rows, _ := itemsText(ctx, e.blue)
-			t.Logf("items equal on both sides: %d rows", len(rows))
-			// Heartbeats measure every direction's lag, MariaDB sources too.
-			var st map[string]dirStatus
-			waitFor(t, 30*time.Second, "three heartbeats in each direction", func() bool {
-				s, err := p.status()
-				if err != nil || len(s) == 0 {
-					return false
-				}
-				for _, d := range s {
-					if d.Heartbeats < 3 {
-						return false
-					}
-				}
-				st = s
-				return true
-			})
-			for name, d := range st {
-				t.Logf("%s caught up: lag %.1f ms, p99 %.1f ms after %d heartbeats", name, d.Lag*1000, d.LagP99*1000, d.Heartbeats)
-				if d.Lag > 1 {
-					t.Errorf("%s: lag %.3fs once caught up, want under 1s", name, d.Lag)
-				}
-			}
-			if code := p.stop(30 * time.Second); code != 0 {
-				t.Errorf("bgsync run exited %d after SIGTERM, want 0\n%s", code, tailLines(p.output(), 30))
-			}
-			if strings.Contains(p.output(), "drain failed") {
-				t.Errorf("a clean SIGTERM logged a failed drain:\n%s", tailLines(p.output(), 20))
-			}
-			if tc.dirs == "both" && !strings.Contains(p.output(), `"echo_dropped"`) {
-				t.Errorf("run's last lines report no echo_dropped figure:\n%s", tailLines(p.output(), 10))
-			}
-		})
+// TestPairSync is the sync suite every engine pair runs, one way and both
+// ways: a workload of small transactions (inserts, updates, primary-key
+// moves, deletes) with one 100k-change transaction in the middle, and one
+// way a TRUNCATE, on each writing side while bgsync runs. The sides must
+// end equal (compared column by column across engines), every source
+// transaction applied exactly once and none echoed back, each direction's
+// lag measured by heartbeats, progress logged, and SIGTERM a clean exit.
+func TestPairSync(t *testing.T) {
+	for _, p := range []enginePair{pairPG, pairMy, pairMyPG} {
+		for _, dirs := range []string{"blue-to-green", "both"} {
+			name := p.name + "_" + map[string]string{"blue-to-green": "one_way", "both": "both"}[dirs]
+			t.Run(name, func(t *testing.T) { testPairSync(t, "ps_"+name, p, dirs) })
+		}
 	}
 }
 
-// TestBinlogCrash SIGKILLs bgsync five times while a workload runs on a
-// MariaDB blue syncing to a MariaDB green: green must end equal, with
-// every transaction applied exactly once.
-func TestBinlogCrash(t *testing.T) {
-	e := newBinlogEnv(t, "bl_crash", engineMy, engineMy, "blue-to-green")
+func testPairSync(t *testing.T, name string, p enginePair, dirs string) {
+	e := newBinlogEnv(t, name, p.blue, p.green, dirs)
+	e.setup()
+	run := e.procs.startRun()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", seed)
+	const n = 300
+	bulkRows := 50_000 // with its update: a 100k-change transaction
+	if dirs == "both" {
+		bulkRows = 20_000 // on each side at once
+	}
+	both := dirs == "both"
+	bw := newBinlogWorkload(seed, "blue", 1, 0)
+	done := make(chan error, 2)
+	start := time.Now()
+	go func() { done <- bw.script(ctx, e.blue, n, bulkRows, !both, 0) }()
+	var gw *binlogWorkload
+	if both {
+		gw = newBinlogWorkload(seed^0x5eed, "green", 1_000_000, 1_000_000)
+		go func() { done <- gw.script(ctx, e.green, n, bulkRows, false, 0) }()
+	} else {
+		done <- nil
+	}
+	for range 2 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitItemsEqual(t, e.blue, e.green, 3*time.Minute, run.checkRunning)
+	rows, _ := itemsText(ctx, e.blue)
+	t.Logf("items equal on both sides: %d rows, %s after the workload started", len(rows), time.Since(start).Round(time.Millisecond))
+	assertAppliedOnceOn(t, e.green, "blue", bw.txns)
+	if gw != nil {
+		assertAppliedOnceOn(t, e.blue, "green", gw.txns)
+	}
+	// Heartbeats measure every direction's lag, MariaDB sources too.
+	var st map[string]dirStatus
+	waitFor(t, 30*time.Second, "three heartbeats in each direction", func() bool {
+		s, err := run.status()
+		if err != nil || len(s) == 0 {
+			return false
+		}
+		for _, d := range s {
+			if d.Heartbeats < 3 {
+				return false
+			}
+		}
+		st = s
+		return true
+	})
+	for name, d := range st {
+		t.Logf("%s caught up: lag %.1f ms, p99 %.1f ms after %d heartbeats", name, d.Lag*1000, d.LagP99*1000, d.Heartbeats)
+		if d.Lag > 1 {
+			t.Errorf("%s: lag %.3fs once caught up, want under 1s", name, d.Lag)
+		}
+	}
+	if code := run.stop(30 * time.Second); code != 0 {
+		t.Errorf("bgsync run exited %d after SIGTERM, want 0\n%s", code, tailLines(run.output(), 30))
+	}
+	out := run.output()
+	if strings.Contains(out, "drain failed") {
+		t.Errorf("a clean SIGTERM logged a failed drain:\n%s", tailLines(out, 20))
+	}
+	if both && !strings.Contains(out, `"echo_dropped"`) {
+		t.Errorf("run's last lines report no echo_dropped figure:\n%s", tailLines(out, 10))
+	}
+	if applied := assertProgressLogged(t, out); applied < float64(bulkRows) {
+		t.Errorf("the last rows_applied logged is %.0f, want at least the bulk transaction's %d", applied, bulkRows)
+	}
+}
+
+// TestPairCrash is the crash suite every engine pair runs: bgsync is
+// SIGKILLed five times at random moments while the suite's workload (with
+// its bulk transaction) runs on blue, and restarted each time; green must
+// end equal to blue with every transaction applied exactly once.
+func TestPairCrash(t *testing.T) {
+	for _, p := range []enginePair{pairPG, pairMy, pairMyPG} {
+		t.Run(p.name, func(t *testing.T) { testPairCrash(t, p) })
+	}
+}
+
+func testPairCrash(t *testing.T, p enginePair) {
+	e := newBinlogEnv(t, "pc_"+p.name, p.blue, p.green, "blue-to-green")
 	e.setup()
 	cur := e.procs.startRun()
 	seed := uint64(time.Now().UnixNano())
@@ -188,7 +207,7 @@ func TestBinlogCrash(t *testing.T) {
 	w := newBinlogWorkload(seed, "blue", 1, 0)
 	const n = 1500
 	done := make(chan error, 1)
-	go func() { done <- w.run(context.Background(), e.blue, n, 5*time.Millisecond) }()
+	go func() { done <- w.script(context.Background(), e.blue, n, 20_000, true, 5*time.Millisecond) }()
 	kr := newRand(seed ^ 0x6b696c6c)
 	for kills := 1; kills <= 5; kills++ {
 		time.Sleep(700*time.Millisecond + time.Duration(kr.Int64N(int64(1500*time.Millisecond))))
@@ -203,18 +222,30 @@ func TestBinlogCrash(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	waitItemsEqual(t, e.blue, e.green, 2*time.Minute, cur.checkRunning)
-	assertAppliedOnceOn(t, e.green, "blue", n)
+	waitItemsEqual(t, e.blue, e.green, 3*time.Minute, cur.checkRunning)
+	assertAppliedOnceOn(t, e.green, "blue", w.txns)
 	if code := cur.stop(30 * time.Second); code != 0 {
 		t.Errorf("bgsync run exited %d after SIGTERM, want 0", code)
 	}
 }
 
-// TestBinlogDDLPauses alters a synced table on a MariaDB blue mid-stream:
-// rows before the change arrive, the direction pauses with a message that
-// names the table and the statement, and nothing after it is applied.
+// TestBinlogDDLPauses alters a synced table on a MariaDB blue mid-stream,
+// adding a column and dropping one: rows before the change arrive, the
+// direction pauses with a message that names the table and the statement,
+// nothing after it is applied (so no row is decoded against the wrong
+// columns), and after green is made to match, --accept-schema-change
+// brings the rest, each once.
 func TestBinlogDDLPauses(t *testing.T) {
+	for _, ddl := range []string{"ALTER TABLE items ADD COLUMN extra INT NULL", "ALTER TABLE items DROP COLUMN spare"} {
+		t.Run(strings.Fields(ddl)[3], func(t *testing.T) { testBinlogDDLPauses(t, ddl) })
+	}
+}
+
+func testBinlogDDLPauses(t *testing.T, ddl string) {
 	e := newBinlogEnv(t, "bl_ddl", engineMy, engineMy, "blue-to-green")
+	// A column the workload does not write, there to be dropped.
+	e.blue.mustExec(t, "ALTER TABLE items ADD COLUMN spare INT NULL DEFAULT 7")
+	e.green.mustExec(t, "ALTER TABLE items ADD COLUMN spare INT NULL DEFAULT 7")
 	e.setup()
 	p := e.procs.startRun()
 	w := newBinlogWorkload(7, "blue", 1, 0)
@@ -223,7 +254,7 @@ func TestBinlogDDLPauses(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitItemsEqual(t, e.blue, e.green, time.Minute, p.checkRunning)
-	e.blue.mustExec(t, "ALTER TABLE items ADD COLUMN extra INT NULL")
+	e.blue.mustExec(t, ddl)
 	if err := w.run(ctx, e.blue, 5, 0); err != nil {
 		t.Fatal(err)
 	}
@@ -240,7 +271,7 @@ func TestBinlogDDLPauses(t *testing.T) {
 			t.Logf("logged: %s", line)
 		}
 	}
-	for _, want := range []string{e.blue.schema + ".items", "ALTER TABLE items ADD COLUMN extra INT NULL", "--accept-schema-change mysql-bin."} {
+	for _, want := range []string{e.blue.schema + ".items", ddl, "--accept-schema-change mysql-bin."} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the pause message does not name %q:\n%s", want, tailLines(out, 10))
 		}
@@ -263,7 +294,7 @@ func TestBinlogDDLPauses(t *testing.T) {
 	if !ok || pos == "" {
 		t.Fatalf("the pause message names no position to accept:\n%s", tailLines(out, 5))
 	}
-	e.green.mustExec(t, "ALTER TABLE items ADD COLUMN extra INT NULL")
+	e.green.mustExec(t, ddl)
 	p = e.procs.startRun("--accept-schema-change", pos)
 	waitItemsEqual(t, e.blue, e.green, time.Minute, p.checkRunning)
 	assertAppliedOnceOn(t, e.green, "blue", 25)

@@ -142,9 +142,14 @@ func (w *binlogWorkload) txn(engine string) []string {
 				vals = append(vals, w.newItem().values(engine))
 			}
 			stmts = append(stmts, "INSERT INTO items (id, qty, price, flag, happened, doc, note, payload) VALUES "+strings.Join(vals, ", "))
-		case k < 8:
+		case k < 7:
 			id := w.ids[w.r.IntN(len(w.ids))]
 			stmts = append(stmts, fmt.Sprintf("UPDATE items SET qty = %d, note = 'updated %d', price = NULL WHERE id = %d", w.r.Int64N(1000), w.txns, id))
+		case k < 8: // the primary key moves
+			i := w.r.IntN(len(w.ids))
+			stmts = append(stmts, fmt.Sprintf("UPDATE items SET id = %d, note = 'moved from %d' WHERE id = %d", w.next, w.ids[i], w.ids[i]))
+			w.ids[i] = w.next
+			w.next++
 		default:
 			i := w.r.IntN(len(w.ids))
 			stmts = append(stmts, fmt.Sprintf("DELETE FROM items WHERE id = %d", w.ids[i]))
@@ -152,6 +157,49 @@ func (w *binlogWorkload) txn(engine string) []string {
 		}
 	}
 	return append(stmts, fmt.Sprintf("INSERT INTO txlog VALUES (%d, '%s')", w.base+w.txns, w.side))
+}
+
+// bulk returns one large transaction: n inserts (1000 rows a statement),
+// then one UPDATE of all of them, then its txlog row.
+func (w *binlogWorkload) bulk(engine string, n int) []string {
+	w.txns++
+	first := w.next
+	var stmts []string
+	for done := 0; done < n; {
+		var vals []string
+		for ; done < n && len(vals) < 1000; done++ {
+			vals = append(vals, w.newItem().values(engine))
+		}
+		stmts = append(stmts, "INSERT INTO items (id, qty, price, flag, happened, doc, note, payload) VALUES "+strings.Join(vals, ", "))
+	}
+	stmts = append(stmts, fmt.Sprintf("UPDATE items SET qty = qty + 1, note = 'bulk' WHERE id >= %d AND id < %d", first, w.next))
+	return append(stmts, fmt.Sprintf("INSERT INTO txlog VALUES (%d, '%s')", w.base+w.txns, w.side))
+}
+
+// script commits the suite's workload on db: half of n small
+// transactions, one bulk transaction of bulkRows rows (none if 0), a
+// quarter, a TRUNCATE of items if truncate (a one-way sync: both ways it
+// would empty the other side's rows too), and the last quarter.
+func (w *binlogWorkload) script(ctx context.Context, db *sideDB, n, bulkRows int, truncate bool, pace time.Duration) error {
+	if err := w.run(ctx, db, n/2, pace); err != nil {
+		return err
+	}
+	if bulkRows > 0 {
+		if err := db.tx(ctx, w.bulk(db.engine, bulkRows)...); err != nil {
+			return err
+		}
+	}
+	if err := w.run(ctx, db, n/4, pace); err != nil {
+		return err
+	}
+	if truncate {
+		// Alone: MariaDB commits around a TRUNCATE.
+		if err := db.tx(ctx, "TRUNCATE TABLE items"); err != nil {
+			return err
+		}
+		w.ids = nil
+	}
+	return w.run(ctx, db, n-n/2-n/4, pace)
 }
 
 // run commits n transactions on db, pausing pace between them.

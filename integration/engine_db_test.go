@@ -197,3 +197,43 @@ func (s *sideDB) count(ctx context.Context, q string) (int64, error) {
 
 // table qualifies a table name the way bgsync's config names it.
 func (s *sideDB) table(name string) string { return s.schema + "." + name }
+
+// txnRunner opens a connection of s's own (as an application writer has)
+// and returns run, which runs body in one transaction on it: exec runs one
+// statement with arguments in the engine's placeholder style.
+func (s *sideDB) txnRunner(ctx context.Context) (run func(context.Context, func(exec func(string, ...any) error) error) error, closeConn func(), err error) {
+	if s.my != nil {
+		conn, err := s.my.Conn(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		run = func(ctx context.Context, body func(func(string, ...any) error) error) error {
+			tx, err := conn.BeginTx(ctx, nil)
+			if err != nil {
+				return err
+			}
+			if err := body(func(q string, args ...any) error { _, err := tx.ExecContext(ctx, q, args...); return err }); err != nil {
+				tx.Rollback()
+				return err
+			}
+			return tx.Commit()
+		}
+		return run, func() { conn.Close() }, nil
+	}
+	conn, err := connect(ctx, s.dsn)
+	if err != nil {
+		return nil, nil, err
+	}
+	run = func(ctx context.Context, body func(func(string, ...any) error) error) error {
+		tx, err := conn.Begin(ctx)
+		if err != nil {
+			return err
+		}
+		if err := body(func(q string, args ...any) error { _, err := tx.Exec(ctx, q, args...); return err }); err != nil {
+			tx.Rollback(context.Background())
+			return err
+		}
+		return tx.Commit(ctx)
+	}
+	return run, func() { conn.Close(context.Background()) }, nil
+}
