@@ -37,7 +37,7 @@ var stormSelect = map[string]string{
 	engineMy: `SELECT id, a, b, note, DATE_FORMAT(updated_at, '%Y-%m-%d %H:%i:%s.%f') FROM storm`,
 }
 
-// stormDuration is how long the writers run: BGSYNC_IT_STORM, default 40s.
+// stormDuration is how long the writers run: BGSYNC_IT_STORM, default 30s.
 func stormDuration(t *testing.T) time.Duration {
 	if v := os.Getenv("BGSYNC_IT_STORM"); v != "" {
 		d, err := time.ParseDuration(v)
@@ -46,7 +46,7 @@ func stormDuration(t *testing.T) time.Duration {
 		}
 		return d
 	}
-	return 40 * time.Second
+	return 30 * time.Second
 }
 
 // stormEnv is a two-direction sync of the storm table between an engine
