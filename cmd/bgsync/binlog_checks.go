@@ -133,27 +133,6 @@ func checkMyTables(ctx context.Context, db *sql.DB, side config.Side, role strin
 	return errs
 }
 
-// errBinlogTransforms refuses what this version cannot do with a
-// MariaDB/MySQL side: transforms and table renames are compiled against
-// PostgreSQL catalogs only.
-func (a *app) checkBinlogTables() error {
-	var probs []config.Problem
-	for i, t := range a.cfg.TableList {
-		if t.GreenName != "" {
-			probs = append(probs, a.cfg.Problem(fmt.Sprintf("tables[%d].green_name", i),
-				"green_name is not supported yet when a side is MariaDB/MySQL; give the table the same name on both sides").Problems...)
-		}
-		if t.Transforms.BlueToGreen != nil || t.Transforms.GreenToBlue != nil {
-			probs = append(probs, a.cfg.Problem(fmt.Sprintf("tables[%d].transforms", i),
-				"transforms are not supported yet when a side is MariaDB/MySQL").Problems...)
-		}
-	}
-	if len(probs) == 0 {
-		return nil
-	}
-	return &config.Error{Source: a.cfg.Source(), Problems: probs}
-}
-
 // checkResumable checks that the binlog still holds where the direction
 // from src resumes: the later of setup's recorded start and the target's
 // checkpoint. A purged position means changes are lost to bgsync; only a

@@ -15,20 +15,27 @@ import (
 )
 
 // preflightBinlog is run's preflight for a pair where a side is
-// MariaDB/MySQL: the config asks nothing this version cannot do, both
-// sides answer, and setup recorded where each binlog source starts. It
-// returns those start positions by source side.
-func (a *app) preflightBinlog(ctx context.Context) (map[config.Side]change.Position, error) {
+// MariaDB/MySQL: both sides answer, every table's transforms compile
+// against the live schemas of both engines, and setup recorded where each
+// binlog source starts. It returns those start positions by source side,
+// and the compiled mappings of each direction by its source side (between
+// two engines, tables without transforms get transform.Implicit's).
+func (a *app) preflightBinlog(ctx context.Context) (map[config.Side]change.Position, map[config.Side]mappings, error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	if err := a.checkBinlogTables(); err != nil {
-		return nil, err
-	}
 	conns, err := a.connectSides(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer conns.close()
+	var froms []config.Side
+	for _, d := range a.directions() {
+		froms = append(froms, d[0])
+	}
+	maps, err := a.compileTransformsOn(ctx, conns, froms...)
+	if err != nil {
+		return nil, nil, err
+	}
 	starts := map[config.Side]change.Position{}
 	var errs []error
 	for _, d := range a.directions() {
@@ -58,7 +65,10 @@ func (a *app) preflightBinlog(ctx context.Context) (map[config.Side]change.Posit
 			a.binlogBase[src] = base
 		}
 	}
-	return starts, errors.Join(errs...)
+	if err := errors.Join(errs...); err != nil {
+		return nil, nil, err
+	}
+	return starts, maps, nil
 }
 
 // binlogSource adapts capture/mysql to the pipeline.

@@ -60,21 +60,27 @@ func (a *app) connectSides(ctx context.Context) (*sideConns, error) {
 }
 
 // setupBinlogPair is setup for a pair where a side is MariaDB/MySQL: it
-// checks every direction's source and target and reports every problem at
-// once, then creates on each source what capture needs (PostgreSQL: the
-// publication, slot and heartbeat table; MariaDB/MySQL: the recorded start
-// position) and on each target bgsync's schema; a PostgreSQL side gets the
+// compiles every table's transforms against both live schemas (a config
+// error, exit 2, with every problem and its line), checks every
+// direction's source and target and reports every problem at once, then
+// creates on each source what capture needs (PostgreSQL: the publication,
+// slot and heartbeat table; MariaDB/MySQL: the recorded start position)
+// and on each target bgsync's schema; a PostgreSQL side gets the
 // same conflict handling (tombstone triggers, REPLICA IDENTITY FULL when
 // asked) as between two PostgreSQL sides.
 func (a *app) setupBinlogPair(ctx context.Context, out io.Writer, dryRun, fixIdentity bool) error {
-	if err := a.checkBinlogTables(); err != nil {
-		return err
-	}
 	conns, err := a.connectSides(ctx)
 	if err != nil {
 		return err
 	}
 	defer conns.close()
+	var froms []config.Side
+	for _, d := range a.directions() {
+		froms = append(froms, d[0])
+	}
+	if _, err := a.compileTransformsOn(ctx, conns, froms...); err != nil {
+		return err
+	}
 	var errs []error
 	for _, d := range a.directions() {
 		src, dst := d[0], d[1]

@@ -117,7 +117,7 @@ func (a *app) run(ctx context.Context, progress, drainTimeout time.Duration) err
 	var starts map[config.Side]change.Position
 	var err error
 	if a.anyBinlog() {
-		starts, err = a.preflightBinlog(ctx)
+		starts, maps, err = a.preflightBinlog(ctx)
 	} else {
 		maps, err = a.preflight(ctx)
 	}

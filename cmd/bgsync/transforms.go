@@ -26,6 +26,13 @@ type liveTable struct {
 // readLive reads the columns of every configured table on both sides. A
 // table missing on a side is a config problem at its name.
 func (a *app) readLive(ctx context.Context, conns map[config.Side]*pgx.Conn) ([]liveTable, []config.Problem, error) {
+	return a.readLiveOn(ctx, &sideConns{pg: conns})
+}
+
+// readLiveOn is readLive over connections of either engine: a
+// MariaDB/MySQL side's columns come from information_schema
+// (transform.ReadMySQLColumns).
+func (a *app) readLiveOn(ctx context.Context, conns *sideConns) ([]liveTable, []config.Problem, error) {
 	out := make([]liveTable, len(a.cfg.TableList))
 	var probs []config.Problem
 	for i, t := range a.cfg.TableList {
@@ -36,13 +43,22 @@ func (a *app) readLive(ctx context.Context, conns map[config.Side]*pgx.Conn) ([]
 				return nil, nil, a.cfg.Problem(fmt.Sprintf("tables[%d]", i), "%v", err)
 			}
 			lt.ref[side] = ref
-			cols, err := transform.ReadColumns(ctx, conns[side], ref)
+			var cols []transform.Column
+			if db := conns.my[side]; db != nil {
+				cols, err = transform.ReadMySQLColumns(ctx, db, ref)
+			} else {
+				cols, err = transform.ReadColumns(ctx, conns.pg[side], ref)
+			}
 			if errors.Is(err, transform.ErrNoTable) {
 				key := fmt.Sprintf("tables[%d].name", i)
 				if side == config.Green && t.GreenName != "" {
 					key = fmt.Sprintf("tables[%d].green_name", i)
 				}
-				probs = append(probs, a.cfg.Problem(key, "table %s does not exist on %s", ref, side).Problems...)
+				hint := ""
+				if a.binlog(side) {
+					hint = " (on MariaDB/MySQL a table is named database.table)"
+				}
+				probs = append(probs, a.cfg.Problem(key, "table %s does not exist on %s%s", ref, side, hint).Problems...)
 				continue
 			}
 			if err != nil {
@@ -59,19 +75,33 @@ func (a *app) readLive(ctx context.Context, conns map[config.Side]*pgx.Conn) ([]
 // from each side in froms against the live schemas. Every problem of every
 // table and direction is reported at once, as one config error (exit 2).
 func (a *app) compileTransforms(ctx context.Context, conns map[config.Side]*pgx.Conn, froms ...config.Side) (map[config.Side]mappings, error) {
-	live, probs, err := a.readLive(ctx, conns)
+	return a.compileTransformsOn(ctx, &sideConns{pg: conns}, froms...)
+}
+
+// compileTransformsOn is compileTransforms over connections of either
+// engine. Between two engines, a table with no transform configured for a
+// direction gets transform.Implicit's mapping: names kept, values
+// converted to the kinds the target's engine gives them.
+func (a *app) compileTransformsOn(ctx context.Context, conns *sideConns, froms ...config.Side) (map[config.Side]mappings, error) {
+	live, probs, err := a.readLiveOn(ctx, conns)
 	if err != nil {
 		return nil, err
 	}
 	out := map[config.Side]mappings{}
 	for _, from := range froms {
 		out[from] = mappings{}
+		mixed := a.binlog(from) != a.binlog(from.Other())
 		for i, lt := range live {
 			src, dst := lt.cols[from], lt.cols[from.Other()]
 			if src == nil || dst == nil {
 				continue // reported by readLive
 			}
-			m, tp := transform.Compile(a.cfg.TransformRule(i, from), src, dst)
+			rule := a.cfg.TransformRule(i, from)
+			if mixed && a.cfg.TableList[i].Transforms.From(from) == nil {
+				out[from][lt.ref[from]] = transform.Implicit(rule.Source, rule.Target, src, dst)
+				continue
+			}
+			m, tp := transform.Compile(rule, src, dst)
 			if e := a.cfg.TransformProblems(i, from, tp); e != nil {
 				probs = append(probs, e.Problems...)
 				continue

@@ -17,23 +17,38 @@ import (
 
 // TransformError is a change a transform could not map, on a table that
 // pauses on errors: the direction stops there until bgsync is restarted
-// with a mapping (or data) that works.
+// with a mapping (or data) that works. Between two engines the mapping of
+// a table without a transform converts values to the target's kinds
+// (transform.Implicit); a value it cannot convert is a TransformError too.
 type TransformError struct {
 	Direction string
 	Table     change.Table // source table
 	Key       string       // "(id)=(42)"
 	Position  change.Position
-	Err       *transform.RowError
+	// PositionText is Position as the source's engine prints it
+	// ("mysql-bin.000003:1234"), "" to print it as an LSN.
+	PositionText string
+	Err          *transform.RowError
 }
 
 func (e *TransformError) Error() string {
+	pos := e.PositionText
+	if pos == "" {
+		pos = e.Position.String()
+	}
+	if e.Err.Implicit {
+		return fmt.Sprintf("type conversion failed: table %s → %s, key %s, column %s, source position %s: %v; "+
+			"the direction is paused: fix the row, or make the column types agree (or configure a transform), then restart bgsync "+
+			"(or set on_error: dead-letter on the table)",
+			e.Table, e.Err.Target, e.Key, e.Err.Column, pos, e.Err.Err)
+	}
 	expr := ""
 	if e.Err.Expr != "" {
 		expr = fmt.Sprintf(", expression %q", e.Err.Expr)
 	}
 	return fmt.Sprintf("transform failed: table %s → %s, key %s, column %s%s, source position %s: %v; "+
 		"the direction is paused: fix the transform or the row, then restart bgsync (or set on_error: dead-letter on the table)",
-		e.Table, e.Err.Target, e.Key, e.Err.Column, expr, e.Position, e.Err.Err)
+		e.Table, e.Err.Target, e.Key, e.Err.Column, expr, pos, e.Err.Err)
 }
 
 func (e *TransformError) Unwrap() error { return e.Err }
@@ -62,7 +77,7 @@ func (m *mappers) empty() bool { return len(m.by) == 0 }
 // mapTxns rewrites the changes of mapped tables into the target's shape,
 // in place. A change that fails on a dead-letter table is taken out and
 // returned; on any other table the failure is a *TransformError.
-func (m *mappers) mapTxns(direction string, txns []*change.Txn) ([]apply.DeadLetter, error) {
+func (m *mappers) mapTxns(direction string, position func(change.Position) string, txns []*change.Txn) ([]apply.DeadLetter, error) {
 	var dead []apply.DeadLetter
 	for _, t := range txns {
 		kept := t.Changes[:0]
@@ -95,7 +110,8 @@ func (m *mappers) mapTxns(direction string, txns []*change.Txn) ([]apply.DeadLet
 				return nil, fmt.Errorf("transform %s: %w", c.Table, err)
 			}
 			if !m.deadLetter[c.Table] {
-				return nil, &TransformError{Direction: direction, Table: c.Table, Key: keyText(&c), Position: t.Position, Err: re}
+				return nil, &TransformError{Direction: direction, Table: c.Table, Key: keyText(&c), Position: t.Position,
+					PositionText: position(t.Position), Err: re}
 			}
 			src := c // the source's shape, for the record
 			dead = append(dead, apply.DeadLetter{Txn: t, Change: &src, Target: re.Target, Column: re.Column, Expr: re.Expr, Err: re.Err.Error()})
@@ -150,7 +166,7 @@ func (d *Direction) transform(ctx context.Context, app Target, tf *transformStag
 			todo = append(todo, t)
 		}
 	}
-	dead, err := tf.maps.mapTxns(d.cfg.Name, todo)
+	dead, err := tf.maps.mapTxns(d.cfg.Name, d.cfg.position, todo)
 	if err != nil || len(dead) == 0 {
 		return err
 	}
@@ -160,7 +176,7 @@ func (d *Direction) transform(ctx context.Context, app Target, tf *transformStag
 	if tf.out != nil {
 		keys, docs := make([][]byte, len(dead)), make([][]byte, len(dead))
 		for i := range dead {
-			keys[i], docs[i] = deadLetterDoc(d.cfg.Name, &dead[i])
+			keys[i], docs[i] = deadLetterDoc(d.cfg.Name, d.cfg.position(dead[i].Txn.Position), &dead[i])
 		}
 		if err := tf.out.Write(ctx, keys, docs); err != nil {
 			return err
@@ -170,7 +186,7 @@ func (d *Direction) transform(ctx context.Context, app Target, tf *transformStag
 		dl := &dead[i]
 		d.log.Error("row set aside in the dead-letter table", "table", dl.Change.Table.String(), "target", dl.Target.String(),
 			"key", keyText(dl.Change), "column", dl.Column, "expression", dl.Expr, "error", dl.Err,
-			"source_position", dl.Txn.Position.String())
+			"source_position", d.cfg.position(dl.Txn.Position))
 	}
 	d.stats.update(func(s *Stats) {
 		s.DeadLettered += uint64(len(dead))
@@ -179,13 +195,14 @@ func (d *Direction) transform(ctx context.Context, app Target, tf *transformStag
 	return nil
 }
 
-// deadLetterDoc is a dead letter's Kafka key and JSON value.
-func deadLetterDoc(direction string, dl *apply.DeadLetter) (key, doc []byte) {
+// deadLetterDoc is a dead letter's Kafka key and JSON value; position is
+// its source position as the source's engine prints it.
+func deadLetterDoc(direction, position string, dl *apply.DeadLetter) (key, doc []byte) {
 	c := dl.Change
 	v := map[string]any{
 		"direction": direction, "source_table": c.Table.String(), "target_table": dl.Target.String(),
 		"key": json.RawMessage(dl.Key()), "op": c.Op.String(), "column": dl.Column, "expression": dl.Expr,
-		"error": dl.Err, "source_position": dl.Txn.Position.String(), "change_seq": c.Seq,
+		"error": dl.Err, "source_position": position, "change_seq": c.Seq,
 	}
 	if !dl.Txn.CommitTime.IsZero() {
 		v["commit_time"] = dl.Txn.CommitTime.UTC()
