@@ -155,7 +155,7 @@ func (a *Applier) applyOnce(ctx context.Context, txns []*change.Txn, kafkaOffset
 		return res, err
 	}
 	if err := tx.Commit(); err != nil {
-		return res, &TargetError{Op: "commit transaction group ending at " + last.Position.String(), Err: err}
+		return res, &TargetError{Op: "commit transaction group ending at " + a.cfg.positionText(last.Position), Err: err}
 	}
 	res.Inserted, res.Updated, res.Deleted = counts.Inserted, counts.Updated, counts.Deleted
 	res.Truncated, res.Missing = counts.Truncated, counts.Missing
@@ -197,7 +197,7 @@ func (a *Applier) write(ctx context.Context, tx *sql.Tx, todo []*change.Txn, las
 	if err := a.logConflicts(ctx, tx, conflicts); err != nil {
 		return nil, err
 	}
-	_, err = tx.ExecContext(ctx, a.ckptSQL, a.cfg.Direction, uint64(last.Position), last.Position.String(),
+	_, err = tx.ExecContext(ctx, a.ckptSQL, a.cfg.Direction, uint64(last.Position), a.cfg.positionText(last.Position),
 		timeArg(last.CommitTime), kafkaOffset, len(todo))
 	if err != nil {
 		return nil, &TargetError{Op: fmt.Sprintf("write checkpoint %s", last.Position), Err: err}

@@ -20,6 +20,11 @@ type Config struct {
 	// Direction names the stream being applied, e.g. "blue-to-green"; it is
 	// the checkpoint's key.
 	Direction string
+	// FormatPosition prints a source position in the text the
+	// checkpoint, conflict and dead-letter rows and the error messages
+	// carry (source_position_text): a binlog source's file:offset, say.
+	// Nil: the PostgreSQL LSN form.
+	FormatPosition func(change.Position) string
 	// Tables maps source tables ("schema.table") to target tables
 	// ("db.table"; a bare name keeps the source's schema as the database).
 	// A source table not in the map goes to the table of the same name.
@@ -80,4 +85,12 @@ func (c *Config) rule(src change.Table) conflict.Rule {
 		return r
 	}
 	return c.DefaultRule
+}
+
+// positionText prints p as FormatPosition says.
+func (c *Config) positionText(p change.Position) string {
+	if c.FormatPosition != nil {
+		return c.FormatPosition(p)
+	}
+	return p.String()
 }

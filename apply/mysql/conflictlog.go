@@ -56,7 +56,7 @@ func (a *Applier) record(tt *TargetTable, c *change.Change, t *change.Txn, in *c
 		jsonArg(apply.ImageJSON(c.Columns, c.Before)), jsonArg(apply.ImageJSON(c.Columns, c.After)),
 		jsonArg(apply.ImageJSON(c.Columns, in.Current)),
 		timeArg(t.CommitTime), nil, // MySQL keeps no commit time per row
-		t.Position.String(), t.ID,
+		a.cfg.positionText(t.Position), t.ID,
 		d.Resolution != conflict.Unresolved,
 	}
 	return r

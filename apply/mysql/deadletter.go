@@ -48,7 +48,7 @@ func (a *Applier) RecordDeadLetters(ctx context.Context, dls []DeadLetter) error
 			b.WriteString(tuple)
 			args = append(args, a.cfg.Direction, c.Table.String(), d.Target.String(), string(d.Key()), c.Op.String(),
 				d.Column, d.Expr, d.Err, jsonArg(apply.ImageJSON(c.Columns, c.Before)), jsonArg(apply.ImageJSON(c.Columns, c.After)),
-				d.Txn.Position.String(), c.Seq, timeArg(d.Txn.CommitTime))
+				a.cfg.positionText(d.Txn.Position), c.Seq, timeArg(d.Txn.CommitTime))
 		}
 		b.WriteString(" ON DUPLICATE KEY UPDATE id = id")
 		if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {

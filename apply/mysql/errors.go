@@ -33,7 +33,9 @@ type ApplyError struct {
 	Key      string
 	Column   string
 	Position change.Position
-	Err      error
+	// PositionText is Position as the source prints it (Config.FormatPosition).
+	PositionText string
+	Err          error
 }
 
 func (e *ApplyError) Error() string {
@@ -41,7 +43,11 @@ func (e *ApplyError) Error() string {
 	if e.Column != "" {
 		col = " column " + e.Column
 	}
-	return fmt.Sprintf("apply %s to %s key %s%s (source position %s): %v", e.Op, e.Table, e.Key, col, e.Position, e.Err)
+	pos := e.PositionText
+	if pos == "" {
+		pos = e.Position.String()
+	}
+	return fmt.Sprintf("apply %s to %s key %s%s (source position %s): %v", e.Op, e.Table, e.Key, col, pos, e.Err)
 }
 func (e *ApplyError) Unwrap() error { return e.Err }
 
@@ -98,7 +104,7 @@ func isStatementError(err error) bool {
 
 // changeError is an error about one change, before any statement ran.
 func (a *Applier) changeError(tt *TargetTable, t *change.Txn, c *change.Change, column string, err error) error {
-	return &ApplyError{Table: tt.Name, Op: c.Op, Key: keyString(tt, c), Column: column, Position: t.Position, Err: err}
+	return &ApplyError{Table: tt.Name, Op: c.Op, Key: keyString(tt, c), Column: column, Position: t.Position, PositionText: a.cfg.positionText(t.Position), Err: err}
 }
 
 // stmtError is a statement the target refused. run is the changes the
@@ -106,14 +112,14 @@ func (a *Applier) changeError(tt *TargetTable, t *change.Txn, c *change.Change, 
 // column, the error names them too.
 func (a *Applier) stmtError(tt *TargetTable, t *change.Txn, run []change.Change, err error) error {
 	if !isStatementError(err) {
-		return &TargetError{Op: "apply transaction group at source position " + t.Position.String(), Err: err}
+		return &TargetError{Op: "apply transaction group at source position " + a.cfg.positionText(t.Position), Err: err}
 	}
 	col, row := errorDetail(err)
 	c := &run[0]
 	if row >= 1 && row <= len(run) {
 		c = &run[row-1]
 	}
-	return &ApplyError{Table: tt.Name, Op: c.Op, Key: keyString(tt, c), Column: col, Position: t.Position, Err: err}
+	return &ApplyError{Table: tt.Name, Op: c.Op, Key: keyString(tt, c), Column: col, Position: t.Position, PositionText: a.cfg.positionText(t.Position), Err: err}
 }
 
 var (

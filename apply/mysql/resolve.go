@@ -21,17 +21,17 @@ func (a *Applier) resolveGroup(ctx context.Context, tx *sql.Tx, txns []*change.T
 			if c.Op == change.OpTruncate {
 				for _, src := range truncated(c) {
 					if _, err := a.state(ctx, states, src); err != nil {
-						return nil, nil, fmt.Errorf("truncate at source position %s: %w", t.Position, err)
+						return nil, nil, fmt.Errorf("truncate at source position %s: %w", a.cfg.positionText(t.Position), err)
 					}
 				}
 				continue
 			}
 			st, err := a.state(ctx, states, c.Table)
 			if err != nil {
-				return nil, nil, fmt.Errorf("source position %s: %w", t.Position, err)
+				return nil, nil, fmt.Errorf("source position %s: %w", a.cfg.positionText(t.Position), err)
 			}
 			if err := checkColumns(st.tt, c); err != nil {
-				return nil, nil, fmt.Errorf("source position %s: %w", t.Position, err)
+				return nil, nil, fmt.Errorf("source position %s: %w", a.cfg.positionText(t.Position), err)
 			}
 			st.hint(c.Columns, c.Before)
 			st.hint(c.Columns, c.After)

@@ -218,7 +218,7 @@ func (w *writer) missing(tt *TargetTable, t *change.Txn, op change.Op, n int) {
 	}
 	w.res.Missing += n
 	w.a.cfg.Logger.Warn("row not found on target", "direction", w.a.cfg.Direction, "op", op.String(),
-		"table", tt.Name.String(), "rows", n, "position", t.Position.String())
+		"table", tt.Name.String(), "rows", n, "position", w.a.cfg.positionText(t.Position))
 }
 
 func affected(r sql.Result) int {

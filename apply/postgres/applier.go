@@ -234,11 +234,17 @@ type ApplyError struct {
 	Op       change.Op
 	Key      string
 	Position change.Position
-	Err      error
+	// PositionText is Position as the source prints it (Config.FormatPosition).
+	PositionText string
+	Err          error
 }
 
 func (e *ApplyError) Error() string {
-	return fmt.Sprintf("apply %s to %s key %s (source position %s): %v", e.Op, e.Table, e.Key, e.Position, e.Err)
+	pos := e.PositionText
+	if pos == "" {
+		pos = e.Position.String()
+	}
+	return fmt.Sprintf("apply %s to %s key %s (source position %s): %v", e.Op, e.Table, e.Key, pos, e.Err)
 }
 func (e *ApplyError) Unwrap() error { return e.Err }
 

@@ -17,6 +17,11 @@ type Config struct {
 	// Direction names the stream being applied, e.g. "blue-to-green"; it is
 	// the checkpoint's key.
 	Direction string
+	// FormatPosition prints a source position in the text the
+	// checkpoint, conflict and dead-letter rows and the error messages
+	// carry (source_position_text): a binlog source's file:offset, say.
+	// Nil: the PostgreSQL LSN form.
+	FormatPosition func(change.Position) string
 	// Origin, when set, tags the session with this replication origin for
 	// loop prevention. It is created if missing.
 	Origin string
@@ -69,4 +74,12 @@ func (c *Config) withDefaults() Config {
 		out.Logger = slog.New(slog.DiscardHandler)
 	}
 	return out
+}
+
+// positionText prints p as FormatPosition says.
+func (c *Config) positionText(p change.Position) string {
+	if c.FormatPosition != nil {
+		return c.FormatPosition(p)
+	}
+	return p.String()
 }

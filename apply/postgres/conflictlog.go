@@ -57,7 +57,7 @@ func (a *Applier) record(tt *targetTable, c *change.Change, t *change.Txn, in *c
 		[]byte(r.label.Kind), []byte(policy), []byte(r.label.Resolution), []byte(d.Reason), []byte(c.Op.String()),
 		imageJSON(c.Columns, c.Before), imageJSON(c.Columns, c.After), imageJSON(c.Columns, in.Current),
 		timeParam(t.CommitTime), timeParam(targetTime(in)),
-		[]byte(t.Position.String()), []byte(strconv.FormatUint(t.ID, 10)),
+		[]byte(a.cfg.positionText(t.Position)), []byte(strconv.FormatUint(t.ID, 10)),
 		[]byte(strconv.FormatBool(d.Resolution != conflict.Unresolved)),
 	}
 	return r

@@ -26,7 +26,7 @@ ON CONFLICT (direction, source_position, change_seq) DO NOTHING`
 		c := d.Change
 		b.Queue(sql, a.cfg.Direction, c.Table.String(), d.Target.String(), string(d.Key()), c.Op.String(),
 			d.Column, d.Expr, d.Err, jsonParam(imageJSON(c.Columns, c.Before)), jsonParam(imageJSON(c.Columns, c.After)),
-			d.Txn.Position.String(), strconv.FormatUint(uint64(c.Seq), 10), timeParam(d.Txn.CommitTime))
+			a.cfg.positionText(d.Txn.Position), strconv.FormatUint(uint64(c.Seq), 10), timeParam(d.Txn.CommitTime))
 	}
 	tx, err := a.conn.Begin(ctx)
 	if err != nil {

@@ -101,7 +101,7 @@ func (a *Applier) execute(ctx context.Context, p *plan, conflicts []conflictReco
 	e.control(a.ckptSQL, [][]byte{
 		[]byte(a.cfg.Direction),
 		[]byte(strconv.FormatUint(uint64(last.Position), 10)),
-		[]byte(last.Position.String()),
+		[]byte(a.cfg.positionText(last.Position)),
 		[]byte(last.CommitTime.UTC().Format(time.RFC3339Nano)),
 		[]byte(strconv.FormatInt(kafkaOffset, 10)),
 		[]byte(strconv.Itoa(ntxns)),
@@ -157,7 +157,7 @@ func (e *executor) send(ctx context.Context) ([]*pgconn.Result, error) {
 			a.count(&e.p.stmts[idx[k]], r.CommandTag.RowsAffected(), e.res)
 		}
 	}
-	op := "apply transaction group ending at " + e.last.Position.String()
+	op := "apply transaction group ending at " + e.a.cfg.positionText(e.last.Position)
 	if err != nil {
 		// The failing statement is the first without a result.
 		if k := len(results); k < len(idx) && idx[k] >= 0 && isStatementError(err) {
@@ -196,7 +196,7 @@ func (a *Applier) stmtError(s *stmt, err error) error {
 	if tt, ok := a.tables[s.first.Table]; ok {
 		key = keyString(tt, s.first)
 	}
-	return &ApplyError{Table: s.first.Table, Op: s.op, Key: key, Position: s.pos, Err: err}
+	return &ApplyError{Table: s.first.Table, Op: s.op, Key: key, Position: s.pos, PositionText: a.cfg.positionText(s.pos), Err: err}
 }
 
 // isStatementError tells a server's rejection of a statement from a lost

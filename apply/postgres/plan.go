@@ -106,10 +106,10 @@ func (a *Applier) planTxn(ctx context.Context, p *plan, t *change.Txn) error {
 		}
 		tt, err := a.target(ctx, c.Table)
 		if err != nil {
-			return fmt.Errorf("source position %s: %w", t.Position, err)
+			return fmt.Errorf("source position %s: %w", a.cfg.positionText(t.Position), err)
 		}
 		if err := checkColumns(tt, c); err != nil {
-			return fmt.Errorf("source position %s: %w", t.Position, err)
+			return fmt.Errorf("source position %s: %w", a.cfg.positionText(t.Position), err)
 		}
 		// A run: consecutive changes of the same op, table and columns.
 		j := i + 1
@@ -130,7 +130,7 @@ func (a *Applier) planTxn(ctx context.Context, p *plan, t *change.Txn) error {
 			err = fmt.Errorf("unknown operation %d", c.Op)
 		}
 		if err != nil {
-			return fmt.Errorf("table %s at source position %s: %w", c.Table, t.Position, err)
+			return fmt.Errorf("table %s at source position %s: %w", c.Table, a.cfg.positionText(t.Position), err)
 		}
 		i = j
 	}
@@ -270,7 +270,7 @@ func (a *Applier) planTruncate(ctx context.Context, p *plan, t *change.Txn, c *c
 	for _, src := range c.Truncate {
 		tt, err := a.target(ctx, src)
 		if err != nil {
-			return fmt.Errorf("truncate at source position %s: %w", t.Position, err)
+			return fmt.Errorf("truncate at source position %s: %w", a.cfg.positionText(t.Position), err)
 		}
 		names = append(names, tt.name)
 	}

@@ -20,17 +20,17 @@ func (a *Applier) resolveGroup(ctx context.Context, txns []*change.Txn) ([]*chan
 			if c.Op == change.OpTruncate {
 				for _, src := range c.Truncate {
 					if _, err := a.state(ctx, states, src); err != nil {
-						return nil, nil, fmt.Errorf("truncate at source position %s: %w", t.Position, err)
+						return nil, nil, fmt.Errorf("truncate at source position %s: %w", a.cfg.positionText(t.Position), err)
 					}
 				}
 				continue
 			}
 			st, err := a.state(ctx, states, c.Table)
 			if err != nil {
-				return nil, nil, fmt.Errorf("source position %s: %w", t.Position, err)
+				return nil, nil, fmt.Errorf("source position %s: %w", a.cfg.positionText(t.Position), err)
 			}
 			if err := checkColumns(st.tt, c); err != nil {
-				return nil, nil, fmt.Errorf("source position %s: %w", t.Position, err)
+				return nil, nil, fmt.Errorf("source position %s: %w", a.cfg.positionText(t.Position), err)
 			}
 			k1, v1, ok1 := st.keyOf(c.Columns, c.Before)
 			if ok1 {
@@ -77,7 +77,7 @@ func (a *Applier) resolveGroup(ctx context.Context, txns []*change.Txn) ([]*chan
 				key, _, ok = st.keyOf(c.Columns, c.After)
 			}
 			if !ok {
-				return nil, nil, fmt.Errorf("table %s at source position %s: %s without a key value", c.Table, t.Position, c.Op)
+				return nil, nil, fmt.Errorf("table %s at source position %s: %s without a key value", c.Table, a.cfg.positionText(t.Position), c.Op)
 			}
 			rs := st.lookup(key)
 			// again: a later change of the group reads this key, so the
