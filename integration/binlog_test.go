@@ -3,6 +3,7 @@ package integration
 import (
 	"context"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -149,8 +150,10 @@ func testPairSync(t *testing.T, name string, p enginePair, dirs string) {
 	rows, _ := itemsText(ctx, e.blue)
 	t.Logf("items equal on both sides: %d rows, %s after the workload started", len(rows), time.Since(start).Round(time.Millisecond))
 	assertAppliedOnceOn(t, e.green, "blue", bw.txns)
+	assertPositionText(t, e, e.green, "blue-to-green", p.blue)
 	if gw != nil {
 		assertAppliedOnceOn(t, e.blue, "green", gw.txns)
+		assertPositionText(t, e, e.blue, "green-to-blue", p.green)
 	}
 	// Heartbeats measure every direction's lag, MariaDB sources too.
 	var st map[string]dirStatus
@@ -185,6 +188,23 @@ func testPairSync(t *testing.T, name string, p enginePair, dirs string) {
 	}
 	if applied := assertProgressLogged(t, out); applied < float64(bulkRows) {
 		t.Errorf("the last rows_applied logged is %.0f, want at least the bulk transaction's %d", applied, bulkRows)
+	}
+}
+
+// assertPositionText checks that target's checkpoint of direction shows
+// the source position as the source engine prints it.
+func assertPositionText(t *testing.T, e *binlogEnv, target *sideDB, direction, sourceEngine string) {
+	t.Helper()
+	r, err := target.rows(context.Background(), "SELECT source_position_text FROM "+e.cfg.Name+".checkpoints WHERE direction = '"+direction+"'")
+	if err != nil || len(r) != 1 {
+		t.Fatalf("checkpoint of %s on %s: %v %v", direction, target.side, r, err)
+	}
+	want := regexp.MustCompile(`^[0-9A-F]+/[0-9A-F]+$`) // an LSN
+	if sourceEngine == engineMy {
+		want = regexp.MustCompile(`^mysql-bin\.[0-9]{6}:[0-9]+$`)
+	}
+	if !want.MatchString(r[0][0]) {
+		t.Errorf("checkpoint of %s on %s shows position %q, want the source's form %s", direction, target.side, r[0][0], want)
 	}
 }
 

@@ -117,6 +117,8 @@ func (a *app) binlogEngines(cfg *pipeline.Config, src, dst config.Side, start ch
 			return binlogSource{capt}, nil
 		}
 	}
+	// The target stores positions as the source prints them.
+	cfg.Apply.FormatPosition = cfg.FormatPosition
 	if a.binlog(dst) {
 		ac := applymy.Config{
 			DSN:         a.dsn[dst],
@@ -126,6 +128,8 @@ func (a *app) binlogEngines(cfg *pipeline.Config, src, dst config.Side, start ch
 			Rules:       a.cfg.ConflictRulesOn(dst),
 			MarkerTable: a.cfg.EngineOf(dst) == config.EngineMySQL,
 			Logger:      a.log, // the applier names the direction itself
+			// nil for a PostgreSQL source: the LSN form.
+			FormatPosition: cfg.FormatPosition,
 		}
 		cfg.OpenTarget = func(ctx context.Context, heartbeats change.Table) (pipeline.Target, error) {
 			c := ac
