@@ -353,9 +353,11 @@ func TestTransformEnginesMixedNoFalseConflicts(t *testing.T) {
 
 // TestTransformEnginesBadTransform: a transform that does not fit the live
 // MariaDB and PostgreSQL schemas is refused by setup and run (exit 2),
-// every problem at its config line.
+// every problem at its config line; nothing runs.
 func TestTransformEnginesBadTransform(t *testing.T) {
 	e := newPairEnv(t, "tfm_bad", pairMyPG, tfmPeopleDDL, itConfig{Directions: "both"}, "people")
+	e.withTables(tfmPeopleTables)
+	e.setup() // the good transforms: run then finds everything but them in place
 	bad := strings.Replace(tfmPeopleTables, "rename: {email: email_address}", "rename: {email: email_adress}", 1)
 	bad = strings.Replace(bad, "price_cents: 'scaled(price, 2)'", "price_cents: 'active'", 1)
 	e.withTables(bad)
@@ -374,7 +376,11 @@ func TestTransformEnginesBadTransform(t *testing.T) {
 	}
 	renameLine, setLine := lineOf("email_adress"), lineOf("price_cents: 'active'")
 	for _, cmd := range []string{"setup", "run"} {
-		r := runBgsync(t, time.Minute, cmd, "--config", e.cfgPath)
+		args := []string{cmd, "--config", e.cfgPath}
+		if cmd == "setup" {
+			args = append(args, "--replica-identity-full")
+		}
+		r := runBgsync(t, time.Minute, args...)
 		if r.Code != 2 {
 			t.Fatalf("%s exited %d, want 2:\n%s", cmd, r.Code, r)
 		}

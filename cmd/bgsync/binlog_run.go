@@ -15,9 +15,9 @@ import (
 )
 
 // preflightBinlog is run's preflight for a pair where a side is
-// MariaDB/MySQL: both sides answer, every table's transforms compile
-// against the live schemas of both engines, and setup recorded where each
-// binlog source starts. It returns those start positions by source side,
+// MariaDB/MySQL: both sides answer, setup recorded where each binlog
+// source starts, and every table's transforms compile against the live
+// schemas of both engines. It returns those start positions by source side,
 // and the compiled mappings of each direction by its source side (between
 // two engines, tables without transforms get transform.Implicit's).
 func (a *app) preflightBinlog(ctx context.Context) (map[config.Side]change.Position, map[config.Side]mappings, error) {
@@ -28,14 +28,6 @@ func (a *app) preflightBinlog(ctx context.Context) (map[config.Side]change.Posit
 		return nil, nil, err
 	}
 	defer conns.close()
-	var froms []config.Side
-	for _, d := range a.directions() {
-		froms = append(froms, d[0])
-	}
-	maps, err := a.compileTransformsOn(ctx, conns, froms...)
-	if err != nil {
-		return nil, nil, err
-	}
 	starts := map[config.Side]change.Position{}
 	var errs []error
 	for _, d := range a.directions() {
@@ -66,6 +58,14 @@ func (a *app) preflightBinlog(ctx context.Context) (map[config.Side]change.Posit
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
+		return nil, nil, err
+	}
+	var froms []config.Side
+	for _, d := range a.directions() {
+		froms = append(froms, d[0])
+	}
+	maps, err := a.compileTransformsOn(ctx, conns, froms...)
+	if err != nil {
 		return nil, nil, err
 	}
 	return starts, maps, nil

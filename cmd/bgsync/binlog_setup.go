@@ -60,10 +60,10 @@ func (a *app) connectSides(ctx context.Context) (*sideConns, error) {
 }
 
 // setupBinlogPair is setup for a pair where a side is MariaDB/MySQL: it
-// compiles every table's transforms against both live schemas (a config
-// error, exit 2, with every problem and its line), checks every
-// direction's source and target and reports every problem at once, then
-// creates on each source what capture needs (PostgreSQL: the publication,
+// checks every direction's source and target and reports every problem at
+// once, then compiles every table's transforms against both live schemas
+// (a config error, exit 2, with every problem and its line), then creates
+// on each source what capture needs (PostgreSQL: the publication,
 // slot and heartbeat table; MariaDB/MySQL: the recorded start position)
 // and on each target bgsync's schema; a PostgreSQL side gets the
 // same conflict handling (tombstone triggers, REPLICA IDENTITY FULL when
@@ -74,13 +74,6 @@ func (a *app) setupBinlogPair(ctx context.Context, out io.Writer, dryRun, fixIde
 		return err
 	}
 	defer conns.close()
-	var froms []config.Side
-	for _, d := range a.directions() {
-		froms = append(froms, d[0])
-	}
-	if _, err := a.compileTransformsOn(ctx, conns, froms...); err != nil {
-		return err
-	}
 	var errs []error
 	for _, d := range a.directions() {
 		src, dst := d[0], d[1]
@@ -100,6 +93,15 @@ func (a *app) setupBinlogPair(ctx context.Context, out io.Writer, dryRun, fixIde
 	}
 	errs = append(errs, a.checkConflicts(ctx, conns.pg, conns.my, fixIdentity)...)
 	if err := errors.Join(dedupe(errs)...); err != nil {
+		return err
+	}
+	// The transforms once the tables are known to be there, with their
+	// keys (a missing primary key is said above, not as a key mapping).
+	var froms []config.Side
+	for _, d := range a.directions() {
+		froms = append(froms, d[0])
+	}
+	if _, err := a.compileTransformsOn(ctx, conns, froms...); err != nil {
 		return err
 	}
 	extra, err := a.conflictSetupSQL(ctx, conns.pg, fixIdentity)
