@@ -89,7 +89,7 @@ func (a *app) captureStart(ctx context.Context, db *sql.DB, direction string) (c
 func (a *app) postgresOnly(command string) error {
 	for _, side := range []config.Side{config.Blue, config.Green} {
 		if a.binlog(side) {
-			return withCode(exitUsage, fmt.Errorf("bgsync %s does not support %s sides yet (%s is %s); setup, run, status and gate do",
+			return withCode(exitUsage, fmt.Errorf("bgsync %s does not support %s sides yet (%s is %s)",
 				command, a.cfg.EngineOf(side), side, a.cfg.EngineOf(side)))
 		}
 	}
