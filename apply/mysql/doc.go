@@ -110,6 +110,15 @@
 //     8's JSON type reformats JSON text, which then compares as different
 //     (MariaDB stores JSON text as it is). Map such columns with a
 //     transform to a type that holds the value exactly.
+//   - Writes outside a direction (bgsync conflicts resolve): OpenSession
+//     gives one connection set up as an Applier's, skip_replication
+//     included on MariaDB; Session.Begin writes the marker row "resolve"
+//     first where the marker is on (MySQL), so those writes are not
+//     captured back either. KeyArgs reads a logged key (PostgreSQL texts)
+//     into the arguments that find its row; ReadRow and ReplaceRow read
+//     and replace one row by key, through Decode and Encode.
+//   - Teardown: DropSchema drops bgsync's tables (OwnTables, plus the
+//     capture side's) and the database only when nothing else is in it.
 //   - An Applier owns one connection and is not safe for concurrent use.
 //     After an error the caller closes it and opens a new one (the
 //     pipeline restarts the direction).
