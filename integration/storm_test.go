@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -400,10 +401,22 @@ func (e *stormEnv) reportConflicts() {
 
 // TestConflictStormManual: under the manual policy the same storm leaves
 // differences, and every one of them is a row with an unresolved conflict;
-// resolving them (keep blue) converges the sides.
+// resolving them (keep blue) converges the sides, on each engine pair: on
+// a MariaDB side conflicts are listed from and marked in <name>.conflicts,
+// and the copied rows are written with skip_replication, so they are not
+// captured back; between MariaDB and PostgreSQL the rows cross engines.
 func TestConflictStormManual(t *testing.T) {
-	e := newStormEnv(t, pairPG, "manual")
-	diff, run := e.runStorm(0, true)
+	// PostgreSQL blue, MariaDB green: --keep blue copies PostgreSQL rows
+	// into MariaDB.
+	pairPGMy := enginePair{"pg_my", enginePG, engineMy}
+	for _, c := range []stormCase{{pairPG, "manual", true}, {pairMy, "manual", true}, {pairMyPG, "manual", true}, {pairPGMy, "manual", true}} {
+		t.Run(fmt.Sprintf("%s,deletes=%v", c.pair.name, c.deletes), func(t *testing.T) { testConflictStormManual(t, c) })
+	}
+}
+
+func testConflictStormManual(t *testing.T, c stormCase) {
+	e := newStormEnv(t, c.pair, c.policy)
+	diff, run := e.runStorm(0, c.deletes)
 	e.reportConflicts()
 	ctx := context.Background()
 	// /v1/status and bgsync_unresolved_conflicts count what the tables hold.
@@ -423,7 +436,8 @@ func TestConflictStormManual(t *testing.T) {
 	if len(unexplained) > 0 {
 		t.Fatalf("%d differing keys have no unresolved conflict, e.g. %s", len(unexplained), strings.Join(unexplained[:min(10, len(unexplained))], ", "))
 	}
-	t.Logf("%d keys differ, all with unresolved conflicts; %d keys have unresolved conflicts", len(diff), len(unresolved))
+	t.Logf("%d keys differ, all with unresolved conflicts; %d keys have unresolved conflicts (%d conflicts)",
+		len(diff), len(unresolved), e.conflicts(ctx, "NOT resolved"))
 	if len(diff) == 0 {
 		t.Fatal("the manual storm left no difference: it tests nothing")
 	}
@@ -432,16 +446,45 @@ func TestConflictStormManual(t *testing.T) {
 	if r.Code != 0 || !strings.Contains(r.Stdout, `"resolution": "unresolved"`) {
 		t.Fatalf("conflicts list:\n%s", r)
 	}
+	var listed []struct {
+		ID   string          `json:"id"`
+		Side string          `json:"side"`
+		Key  json.RawMessage `json:"key"`
+	}
+	if err := json.Unmarshal([]byte(r.Stdout), &listed); err != nil {
+		t.Fatalf("conflicts list --output json: %v\n%s", err, r.Stdout)
+	}
+	if n := e.conflicts(ctx, "NOT resolved"); int64(len(listed)) != n {
+		t.Errorf("conflicts list printed %d conflicts, the tables hold %d unresolved", len(listed), n)
+	}
+	for _, l := range listed {
+		var key map[string]*string
+		if err := json.Unmarshal(l.Key, &key); err != nil || key["id"] == nil || !strings.HasPrefix(l.ID, l.Side+":") {
+			t.Fatalf("conflicts list: want ids <side>:<n> and keys {\"id\": ...}, got %s %s", l.ID, l.Key)
+		}
+	}
+	// The text listing prints keys as PostgreSQL prints a jsonb, whichever
+	// engine logged them.
+	r = runBgsync(t, 2*time.Minute, "conflicts", "list", "--config", e.cfgPath)
+	if r.Code != 0 || !strings.Contains(r.Stdout, `{"id": "`) || !strings.Contains(r.Stdout, fmt.Sprintf("%d conflicts", len(listed))) {
+		t.Fatalf("conflicts list (text):\n%s", r)
+	}
+	start := time.Now()
 	r = runBgsync(t, 2*time.Minute, "conflicts", "resolve", "--config", e.cfgPath, "--all", "--keep", "blue")
 	if r.Code != 0 {
 		t.Fatalf("conflicts resolve:\n%s", r)
 	}
-	t.Logf("conflicts resolve: %s", strings.TrimSpace(r.Stdout))
+	t.Logf("conflicts resolve: %s in %s", strings.TrimSpace(r.Stdout), time.Since(start).Round(time.Millisecond))
 	if diff := e.settle(ctx, time.Minute); len(diff) > 0 {
 		t.Fatalf("%d keys still differ after resolving, e.g. %s", len(diff), strings.Join(diff[:min(10, len(diff))], ", "))
 	}
+	// A copy captured back would arrive as a change whose before image
+	// the kept side does not hold: a new unresolved conflict.
 	if n := e.conflicts(ctx, "NOT resolved"); n != 0 {
-		t.Fatalf("%d conflicts still unresolved", n)
+		t.Fatalf("%d conflicts unresolved after resolving and settling", n)
+	}
+	if n := e.conflicts(ctx, "resolved_by = 'bgsync conflicts resolve --keep blue' AND resolved_at IS NOT NULL"); n == 0 {
+		t.Fatal("no conflict is marked resolved by bgsync conflicts resolve --keep blue")
 	}
 	if err := run.waitUnresolved(0, 30*time.Second); err != nil {
 		t.Fatalf("after conflicts resolve: %v", err)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	applypg "github.com/bgsync/bgsync/apply/postgres"
+	"github.com/bgsync/bgsync/change"
 	"github.com/bgsync/bgsync/internal/config"
 	"github.com/jackc/pgx/v5"
 	"github.com/spf13/cobra"
@@ -23,9 +24,11 @@ func newConflictsCmd(g *globalFlags) *cobra.Command {
 		Use:   "conflicts",
 		Short: "List and resolve the conflicts bgsync logged",
 		Long: `Every write-write conflict bgsync detects is logged in the conflicts table of
-bgsync's schema on the side where it was found, with both row images, both
-commit times, the policy and the decision. Conflicts of tables under the manual
-policy stay unresolved (and the target row as it was) until resolved here.`,
+bgsync's schema on the side where it was found (on a MariaDB/MySQL side, the
+conflicts table of the database named like the config), with both row images,
+both commit times, the policy and the decision. Conflicts of tables under the
+manual policy stay unresolved (and the target row as it was) until resolved
+here.`,
 		Args: noArgs,
 	}
 	cmd.AddCommand(newConflictsListCmd(g), newConflictsResolveCmd(g))
@@ -40,15 +43,12 @@ func newConflictsListCmd(g *globalFlags) *cobra.Command {
 		Short: "List unresolved conflicts (--all: every conflict)",
 		Long: `list prints the conflicts logged on both sides, unresolved ones only unless
 --all is given. IDs are "<side>:<n>", the side being where the conflict was
-found (the target of its direction). Exit code 0, or 2 when a side cannot be
-reached.`,
+found (the target of its direction). Keys print as PostgreSQL prints a jsonb,
+on either engine. Exit code 0, or 2 when a side cannot be reached.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			a, err := load(g.config, cmd.ErrOrStderr())
 			if err != nil {
-				return err
-			}
-			if err := a.postgresOnly(strings.TrimPrefix(cmd.CommandPath(), "bgsync ")); err != nil {
 				return err
 			}
 			if output != "text" && output != "json" {
@@ -83,16 +83,18 @@ conflicts on either side is settled once, and all of them are marked resolved):
   --keep current  change nothing; mark them resolved (the rows were settled by
                   hand, or the difference is accepted)
 
-The copy is written with bgsync's replication origin, so it is not captured
-and sent back. Exit code 0 when everything selected was resolved, 2 on bad
-usage or when a side cannot be reached.`,
+The copy is not captured and sent back: on PostgreSQL it is written with
+bgsync's replication origin, on MariaDB in a session with skip_replication=1,
+on MySQL in transactions that write bgsync's apply_marker row first. Between
+MariaDB/MySQL and PostgreSQL the row's values are converted as the sync
+converts them (TINYINT(1) and boolean, DATETIME and timestamptz through UTC,
+JSON). Tables with transforms are refused for --keep blue|green. Exit code 0
+when everything selected was resolved, 2 on bad usage or when a side cannot be
+reached.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			a, err := load(g.config, cmd.ErrOrStderr())
 			if err != nil {
-				return err
-			}
-			if err := a.postgresOnly(strings.TrimPrefix(cmd.CommandPath(), "bgsync ")); err != nil {
 				return err
 			}
 			if all == (len(ids) > 0) {
@@ -135,37 +137,49 @@ type loggedConflict struct {
 func (a *app) listConflicts(ctx context.Context, all bool) ([]loggedConflict, error) {
 	var out []loggedConflict
 	for _, side := range []config.Side{config.Blue, config.Green} {
-		conn, err := a.connect(ctx, side)
+		read := a.listConflictsPG
+		if a.binlog(side) {
+			read = a.listConflictsMy
+		}
+		list, err := read(ctx, side, all)
 		if err != nil {
 			return nil, err
 		}
-		q := `SELECT id, detected_at, direction, table_name, key::text, kind, policy, resolution, reason, resolved FROM ` +
-			pgx.Identifier{a.cfg.Name}.Sanitize() + `.conflicts`
-		if !all {
-			q += ` WHERE NOT resolved`
-		}
-		rows, err := conn.Query(ctx, q+` ORDER BY id`)
-		if err != nil {
-			conn.Close(ctx)
+		out = append(out, list...)
+	}
+	return out, nil
+}
+
+// listConflictsPG reads the conflicts table of a PostgreSQL side.
+func (a *app) listConflictsPG(ctx context.Context, side config.Side, all bool) ([]loggedConflict, error) {
+	var out []loggedConflict
+	conn, err := a.connect(ctx, side)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close(ctx)
+	q := `SELECT id, detected_at, direction, table_name, key::text, kind, policy, resolution, reason, resolved FROM ` +
+		pgx.Identifier{a.cfg.Name}.Sanitize() + `.conflicts`
+	if !all {
+		q += ` WHERE NOT resolved`
+	}
+	rows, err := conn.Query(ctx, q+` ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("%s: read conflicts: %w", side, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var c loggedConflict
+		var id int64
+		var key string
+		if err := rows.Scan(&id, &c.DetectedAt, &c.Direction, &c.Table, &key, &c.Kind, &c.Policy, &c.Resolution, &c.Reason, &c.Resolved); err != nil {
 			return nil, fmt.Errorf("%s: read conflicts: %w", side, err)
 		}
-		for rows.Next() {
-			var c loggedConflict
-			var id int64
-			var key string
-			if err := rows.Scan(&id, &c.DetectedAt, &c.Direction, &c.Table, &key, &c.Kind, &c.Policy, &c.Resolution, &c.Reason, &c.Resolved); err != nil {
-				rows.Close()
-				conn.Close(ctx)
-				return nil, fmt.Errorf("%s: read conflicts: %w", side, err)
-			}
-			c.ID, c.Side, c.Key = string(side)+":"+strconv.FormatInt(id, 10), string(side), json.RawMessage(key)
-			out = append(out, c)
-		}
-		err = rows.Err()
-		conn.Close(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("%s: read conflicts: %w", side, err)
-		}
+		c.ID, c.Side, c.Key = string(side)+":"+strconv.FormatInt(id, 10), string(side), json.RawMessage(key)
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s: read conflicts: %w", side, err)
 	}
 	return out, nil
 }
@@ -224,6 +238,9 @@ func (a *app) resolveConflicts(ctx context.Context, ids []string, keep string) (
 		}
 		return 0, fmt.Errorf("no unresolved conflict with id %s", strings.Join(missing, ", "))
 	}
+	if a.anyBinlog() {
+		return a.resolveEngines(ctx, refs, keep)
+	}
 	conns := map[config.Side]*pgx.Conn{}
 	defer func() {
 		for _, c := range conns {
@@ -279,21 +296,11 @@ WHERE NOT resolved AND table_name = $1 AND key = $2::jsonb`
 	}
 	from := config.Side(keep)
 	to := from.Other()
-	table := ""
-	for _, entry := range a.cfg.TableList {
-		t, err := entry.On(from)
-		if err != nil || t.String() != r.table {
-			continue
-		}
-		if other, _ := entry.On(to); other != t || entry.Transforms.BlueToGreen != nil || entry.Transforms.GreenToBlue != nil {
-			return fmt.Errorf("%s is mapped between schema versions: --keep %s would copy a row of one shape into the other; "+
-				"correct the row on %s by hand, then resolve with --keep current", r.table, keep, to)
-		}
-		table = pgx.Identifier{t.Schema, t.Name}.Sanitize()
+	t, err := a.settledTable(r, keep)
+	if err != nil {
+		return err
 	}
-	if table == "" {
-		return fmt.Errorf("%s is not a synced table of this config", r.table)
-	}
+	table := pgx.Identifier{t.Schema, t.Name}.Sanitize()
 	match, args, err := keyMatch(table, r.key)
 	if err != nil {
 		return err
@@ -326,6 +333,30 @@ WHERE NOT resolved AND table_name = $1 AND key = $2::jsonb`
 		return fmt.Errorf("%s: %w", from, err)
 	}
 	return nil
+}
+
+// settledTable is the table of r that --keep copies between the sides:
+// one that has the same name on both and no transforms.
+func (a *app) settledTable(r rowRef, keep string) (change.Table, error) {
+	from := config.Side(keep)
+	to := from.Other()
+	var table change.Table
+	found := false
+	for _, entry := range a.cfg.TableList {
+		t, err := entry.On(from)
+		if err != nil || t.String() != r.table {
+			continue
+		}
+		if other, _ := entry.On(to); other != t || entry.Transforms.BlueToGreen != nil || entry.Transforms.GreenToBlue != nil {
+			return table, fmt.Errorf("%s is mapped between schema versions: --keep %s would copy a row of one shape into the other; "+
+				"correct the row on %s by hand, then resolve with --keep current", r.table, keep, to)
+		}
+		table, found = t, true
+	}
+	if !found {
+		return table, fmt.Errorf("%s is not a synced table of this config", r.table)
+	}
+	return table, nil
 }
 
 // keyMatch turns a logged key (JSON of column → text) into a WHERE clause
