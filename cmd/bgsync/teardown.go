@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	applypg "github.com/bgsync/bgsync/apply/postgres"
@@ -15,22 +16,28 @@ import (
 func newTeardownCmd(g *globalFlags) *cobra.Command {
 	return &cobra.Command{
 		Use:   "teardown",
-		Short: "Remove the slots, publications, origins and schema bgsync created",
-		Long: `teardown drops, on both sides, the replication slot, the publication, the
-replication origins and bgsync's own schema (checkpoints). It never touches
-user tables or their rows. Stop bgsync run first: an active slot is an error.`,
+		Short: "Remove the slots, publications, origins, schema and tables bgsync created",
+		Long: `teardown drops, on both sides, what setup and run created there. On
+PostgreSQL: the replication slot, the publication, the replication origins and
+bgsync's own schema (checkpoints, conflicts, tombstones; the triggers on synced
+tables go with it). On MariaDB/MySQL: bgsync's tables in the database named
+like the config (capture_start, heartbeats, checkpoints, conflicts,
+dead_letters, verify_runs, apply_marker), and that database itself only when
+nothing else is left in it. It never touches user tables or their rows.
+
+Stop bgsync run first: an active slot is an error, and so is a binlog reader
+with bgsync run's server_id still registered on a MariaDB/MySQL side (checked
+with SHOW SLAVE HOSTS, before anything is dropped; that needs REPLICATION
+MASTER ADMIN on MariaDB, REPLICATION SLAVE on MySQL).`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			a, err := load(g.config, cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}
-			if err := a.postgresOnly("teardown"); err != nil {
-				return err
-			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), time.Minute)
 			defer cancel()
-			if err := a.teardown(ctx); err != nil {
+			if err := a.teardown(ctx, cmd.OutOrStdout()); err != nil {
 				return withCode(exitUsage, err)
 			}
 			fmt.Fprintln(cmd.OutOrStdout(), "teardown complete")
@@ -39,9 +46,21 @@ user tables or their rows. Stop bgsync run first: an active slot is an error.`,
 	}
 }
 
-func (a *app) teardown(ctx context.Context) error {
+func (a *app) teardown(ctx context.Context, out io.Writer) error {
+	if err := a.binlogReaders(ctx); err != nil {
+		return err
+	}
 	var errs []error
 	for _, side := range []config.Side{config.Blue, config.Green} {
+		if a.binlog(side) {
+			done, err := a.teardownMy(ctx, side)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			fmt.Fprintln(out, done)
+			continue
+		}
 		conn, err := a.connect(ctx, side)
 		if err != nil {
 			errs = append(errs, err)

@@ -1,0 +1,125 @@
+package integration
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestTeardownEngines: on a MariaDB↔MariaDB pair syncing both ways, where
+// bgsync's database is also the application's (the config name is the
+// user database), `bgsync teardown` is refused while bgsync run reads the
+// binlogs, then, once run has stopped, drops every table setup and run
+// created there and nothing else: the user table and its rows stay. A
+// second teardown has nothing left to do; setup and run work again.
+func TestTeardownEngines(t *testing.T) {
+	e := newPairEnv(t, "tdn_my_my", pairMy, stormDDL, itConfig{Directions: "both"}, "storm")
+	ctx := context.Background()
+	e.setup()
+	own := []string{"apply_marker", "capture_start", "checkpoints", "conflicts", "dead_letters", "heartbeats", "verify_runs"}
+	for _, s := range []*sideDB{e.blue, e.green} {
+		if got := myTables(t, s, e.cfg.Name); !slices.Equal(got, sortedWith(own, "storm")) {
+			t.Fatalf("%s after setup holds %v, want bgsync's tables and storm", s.side, got)
+		}
+	}
+
+	run := e.procs.startRun()
+	write := func(s *sideDB, from, to int) {
+		t.Helper()
+		var stmts []string
+		for id := from; id < to; id++ {
+			stmts = append(stmts, fmt.Sprintf("INSERT INTO %s (id, a, b, updated_at) VALUES (%d, '%s %d', %d, UTC_TIMESTAMP(6))",
+				s.table("storm"), id, s.side, id, id))
+		}
+		s.mustExec(t, stmts...)
+	}
+	write(e.blue, 1, 101)
+	write(e.green, 101, 201)
+	waitStormEqual(t, e, 200)
+
+	r := runBgsync(t, time.Minute, "teardown", "--config", e.cfgPath)
+	// The test password is "bgsync": messages print it as xxxxx.
+	if r.Code != 2 || !strings.Contains(strings.ReplaceAll(r.Stderr, "xxxxx", "bgsync"), "stop bgsync run first") {
+		t.Fatalf("teardown while bgsync run reads the binlogs: want exit 2 saying to stop it first, got:\n%s", r)
+	}
+	t.Logf("teardown while running: exit %d: %s", r.Code, strings.TrimSpace(tailLines(r.Stderr, 3)))
+	for _, s := range []*sideDB{e.blue, e.green} {
+		if got := myTables(t, s, e.cfg.Name); len(got) != len(own)+1 {
+			t.Fatalf("a refused teardown changed %s: %v", s.side, got)
+		}
+	}
+	if code := run.stop(30 * time.Second); code != 0 {
+		t.Fatalf("bgsync run exited %d after SIGTERM, want 0", code)
+	}
+	blueRows, err1 := stormRows(ctx, e.blue)
+	greenRows, err2 := stormRows(ctx, e.green)
+	if err1 != nil || err2 != nil {
+		t.Fatal(err1, err2)
+	}
+
+	start := time.Now()
+	r = runBgsync(t, time.Minute, "teardown", "--config", e.cfgPath)
+	if r.Code != 0 {
+		t.Fatalf("bgsync teardown failed:\n%s", r)
+	}
+	t.Logf("teardown after stop (%s):\n%s", time.Since(start).Round(time.Millisecond), strings.TrimSpace(r.Stdout))
+	for _, s := range []*sideDB{e.blue, e.green} {
+		if got := myTables(t, s, e.cfg.Name); !slices.Equal(got, []string{"storm"}) {
+			t.Errorf("%s's database %s after teardown holds %v, want only the user table storm", s.side, e.cfg.Name, got)
+		}
+	}
+	if after, err := stormRows(ctx, e.blue); err != nil || !maps.Equal(after, blueRows) {
+		t.Errorf("teardown changed blue's rows (%d before, %d after, %v)", len(blueRows), len(after), err)
+	}
+	if after, err := stormRows(ctx, e.green); err != nil || !maps.Equal(after, greenRows) {
+		t.Errorf("teardown changed green's rows (%d before, %d after, %v)", len(greenRows), len(after), err)
+	}
+	r = runBgsync(t, time.Minute, "teardown", "--config", e.cfgPath)
+	if r.Code != 0 {
+		t.Errorf("a second teardown: exit %d, want 0 (nothing left to do):\n%s", r.Code, r)
+	}
+
+	// Set up afresh, the sync starts from now and works both ways.
+	e.setup()
+	run = e.procs.startRun()
+	write(e.green, 201, 251)
+	write(e.blue, 251, 301)
+	waitStormEqual(t, e, 300)
+	if code := run.stop(30 * time.Second); code != 0 {
+		t.Errorf("bgsync run after a new setup exited %d after SIGTERM, want 0", code)
+	}
+}
+
+// myTables lists the tables of database db on a MariaDB side, sorted.
+func myTables(t *testing.T, s *sideDB, db string) []string {
+	t.Helper()
+	rows, err := s.rows(context.Background(), "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = '"+db+"' ORDER BY TABLE_NAME")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, r := range rows {
+		out = append(out, r[0])
+	}
+	return out
+}
+
+func sortedWith(list []string, more ...string) []string {
+	out := append(slices.Clone(list), more...)
+	slices.Sort(out)
+	return out
+}
+
+// waitStormEqual waits until both sides hold the same n storm rows.
+func waitStormEqual(t *testing.T, e *binlogEnv, n int) {
+	t.Helper()
+	waitFor(t, 2*time.Minute, fmt.Sprintf("%d equal storm rows on both sides", n), func() bool {
+		b, err1 := stormRows(context.Background(), e.blue)
+		g, err2 := stormRows(context.Background(), e.green)
+		return err1 == nil && err2 == nil && len(b) == n && maps.Equal(b, g)
+	})
+}
