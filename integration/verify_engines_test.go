@@ -149,7 +149,14 @@ func TestVerifyEnginesPlanted(t *testing.T) {
 				}
 			}
 			t.Logf("divergences found in %s: %v", r.Elapsed.Round(time.Millisecond), rep.samples(items))
-			code, v, gr = gateVerdict(t, e.cfgPath, "cutover")
+			// bgsync run reads the verify runs through a two-second cache:
+			// the divergent run shows within a few seconds.
+			for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(500 * time.Millisecond) {
+				code, v, gr = gateVerdict(t, e.cfgPath, "cutover")
+				if code == 1 || time.Now().After(deadline) {
+					break
+				}
+			}
 			if code != 1 || !strings.Contains(reasons(v), "divergent rows in "+items) {
 				t.Fatalf("cutover after a divergent verify: exit %d, reasons %s; want 1 naming %s\n%s", code, reasons(v), items, gr)
 			}
