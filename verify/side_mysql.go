@@ -290,11 +290,7 @@ func (m *mySide) query(ctx context.Context, q string, ncols int, add func([]byte
 // position is the current binlog position, encoded as capture/mysql
 // encodes positions (file sequence << 32 | offset).
 func (m *mySide) position(ctx context.Context) (uint64, error) {
-	file, pos, err := m.binlogStatus(ctx, "SHOW MASTER STATUS")
-	var me *mysql.MySQLError
-	if errors.As(err, &me) && me.Number == 1064 { // MySQL 8.4 renamed it
-		file, pos, err = m.binlogStatus(ctx, "SHOW BINARY LOG STATUS")
-	}
+	file, pos, err := capturemy.BinlogStatus(ctx, m.conn)
 	if err != nil {
 		return 0, fmt.Errorf("read binlog position: %w", err)
 	}
@@ -303,34 +299,6 @@ func (m *mySide) position(ctx context.Context) (uint64, error) {
 	}
 	p, err := capturemy.PositionOf(file, pos)
 	return uint64(p), err
-}
-
-func (m *mySide) binlogStatus(ctx context.Context, q string) (string, uint32, error) {
-	rows, err := m.conn.QueryContext(ctx, q)
-	if err != nil {
-		return "", 0, err
-	}
-	defer rows.Close()
-	cols, err := rows.Columns()
-	if err != nil || len(cols) < 2 {
-		return "", 0, fmt.Errorf("%s: unexpected columns %v (%v)", q, cols, err)
-	}
-	if !rows.Next() {
-		return "", 0, rows.Err()
-	}
-	vals := make([]sql.RawBytes, len(cols))
-	ptrs := make([]any, len(cols))
-	for i := range vals {
-		ptrs[i] = &vals[i]
-	}
-	if err := rows.Scan(ptrs...); err != nil {
-		return "", 0, err
-	}
-	pos, err := strconv.ParseUint(string(vals[1]), 10, 32)
-	if err != nil {
-		return "", 0, fmt.Errorf("%s: position %q", q, vals[1])
-	}
-	return string(vals[0]), uint32(pos), nil
 }
 
 // checkpoint reads `<schema>`.checkpoints (apply/mysql's table), where

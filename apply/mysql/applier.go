@@ -40,20 +40,9 @@ func Open(ctx context.Context, cfg Config) (*Applier, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
-	dsn, err := connectorDSN(cfg.DSN)
+	db, conn, err := openConn(ctx, cfg.DSN)
 	if err != nil {
 		return nil, err
-	}
-	db, err := sql.Open("mysql", dsn)
-	if err != nil {
-		return nil, errors.New("apply: invalid target DSN")
-	}
-	db.SetMaxOpenConns(1)
-	db.SetMaxIdleConns(1)
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		db.Close()
-		return nil, &TargetError{Op: "connect to target " + dsnAddr(cfg.DSN), Err: err}
 	}
 	a := &Applier{cfg: cfg, db: db, conn: conn, tables: map[change.Table]*TargetTable{}}
 	if err := a.init(ctx); err != nil {
@@ -203,4 +192,25 @@ func (a *Applier) write(ctx context.Context, tx *sql.Tx, todo []*change.Txn, las
 		return nil, &TargetError{Op: fmt.Sprintf("write checkpoint %s", last.Position), Err: err}
 	}
 	return conflicts, nil
+}
+
+// openConn opens a pool of one connection to dsn (with the parameters
+// connectorDSN adds) and takes that connection.
+func openConn(ctx context.Context, dsn string) (*sql.DB, *sql.Conn, error) {
+	d, err := connectorDSN(dsn)
+	if err != nil {
+		return nil, nil, err
+	}
+	db, err := sql.Open("mysql", d)
+	if err != nil {
+		return nil, nil, errors.New("apply: invalid target DSN")
+	}
+	db.SetMaxOpenConns(1)
+	db.SetMaxIdleConns(1)
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		db.Close()
+		return nil, nil, &TargetError{Op: "connect to target " + dsnAddr(dsn), Err: err}
+	}
+	return db, conn, nil
 }

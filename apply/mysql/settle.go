@@ -3,7 +3,6 @@ package mysql
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -31,20 +30,9 @@ type Session struct {
 // OpenSession connects to dsn with one connection and sets it up. schema
 // is bgsync's database there (where the marker table is).
 func OpenSession(ctx context.Context, dsn, schema string, marker bool) (*Session, error) {
-	d, err := connectorDSN(dsn)
+	db, conn, err := openConn(ctx, dsn)
 	if err != nil {
 		return nil, err
-	}
-	db, err := sql.Open("mysql", d)
-	if err != nil {
-		return nil, errors.New("apply: invalid target DSN")
-	}
-	db.SetMaxOpenConns(1)
-	db.SetMaxIdleConns(1)
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		db.Close()
-		return nil, &TargetError{Op: "connect to " + dsnAddr(dsn), Err: err}
 	}
 	s := &Session{db: db, conn: conn, schema: schema}
 	if s.mariadb, err = setupSession(ctx, conn); err != nil {

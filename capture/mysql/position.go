@@ -93,11 +93,7 @@ func CurrentPosition(ctx context.Context, dsn string) (change.Position, string, 
 	}
 	db := sql.OpenDB(conn)
 	defer db.Close()
-	file, pos, err := binlogStatus(ctx, db, "SHOW MASTER STATUS")
-	var me *driver.MySQLError
-	if errors.As(err, &me) && me.Number == 1064 { // syntax: MySQL 8.4 dropped it
-		file, pos, err = binlogStatus(ctx, db, "SHOW BINARY LOG STATUS")
-	}
+	file, pos, err := BinlogStatus(ctx, db)
 	if err != nil {
 		return 0, "", &SourceError{Op: fmt.Sprintf("read binlog position of %s", cfg.Addr), Err: err}
 	}
@@ -113,7 +109,24 @@ func CurrentPosition(ctx context.Context, dsn string) (change.Position, string, 
 	return p, base, err
 }
 
-func binlogStatus(ctx context.Context, db *sql.DB, query string) (string, uint32, error) {
+// Querier is what BinlogStatus reads through: a *sql.DB or a *sql.Conn.
+type Querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// BinlogStatus reads the server's current binlog file and offset (SHOW
+// MASTER STATUS, or SHOW BINARY LOG STATUS where MySQL 8.4 renamed it);
+// the file is "" when binary logging is off.
+func BinlogStatus(ctx context.Context, q Querier) (file string, offset uint32, err error) {
+	file, offset, err = binlogStatus(ctx, q, "SHOW MASTER STATUS")
+	var me *driver.MySQLError
+	if errors.As(err, &me) && me.Number == 1064 { // syntax: MySQL 8.4 dropped it
+		file, offset, err = binlogStatus(ctx, q, "SHOW BINARY LOG STATUS")
+	}
+	return file, offset, err
+}
+
+func binlogStatus(ctx context.Context, db Querier, query string) (string, uint32, error) {
 	rows, err := db.QueryContext(ctx, query)
 	if err != nil {
 		return "", 0, err
