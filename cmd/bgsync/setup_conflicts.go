@@ -20,9 +20,9 @@ import (
 func (a *app) checkConflicts(ctx context.Context, conns map[config.Side]*pgx.Conn, my map[config.Side]*sql.DB, fixIdentity bool) []error {
 	var errs []error
 	both := a.cfg.Directions == config.Both
+	errs = append(errs, a.checkTimestampColumns(ctx, conns, my)...)
 	for _, d := range a.directions() {
 		src, dst := d[0], d[1]
-		errs = append(errs, a.checkTimestampColumns(ctx, conns, my, src, dst)...)
 		if conns[dst] != nil {
 			errs = append(errs, checkPGTarget(ctx, conns[dst], dst, both)...)
 		}
@@ -76,15 +76,15 @@ func checkPGTarget(ctx context.Context, conn *pgx.Conn, dst config.Side, both bo
 }
 
 // checkTimestampColumns checks that every last-writer-wins timestamp
-// column of the direction src → dst exists on both sides.
-func (a *app) checkTimestampColumns(ctx context.Context, conns map[config.Side]*pgx.Conn, my map[config.Side]*sql.DB, src, dst config.Side) []error {
+// column exists on both sides (every direction reads and writes it there).
+func (a *app) checkTimestampColumns(ctx context.Context, conns map[config.Side]*pgx.Conn, my map[config.Side]*sql.DB) []error {
 	var errs []error
 	for i, entry := range a.cfg.TableList {
 		col := entry.Conflict.TimestampColumn
 		if col == "" {
 			continue
 		}
-		for _, side := range []config.Side{src, dst} {
+		for _, side := range []config.Side{config.Blue, config.Green} {
 			t, err := entry.On(side)
 			if err != nil {
 				continue // Validate reported it
