@@ -163,44 +163,7 @@ func pgLike(oid uint32) change.Value {
 // myLike is a value of the Kind a MariaDB/MySQL column's values are read
 // as on their own (two MariaDB/MySQL sides of different types read both
 // as blue's column gives).
-func myLike(c applymy.ColumnType) change.Value {
-	k := change.KindAbsent
-	switch c.DataType {
-	case "tinyint", "smallint", "mediumint", "int", "year":
-		k = change.KindInt
-	case "bigint":
-		k = change.KindInt
-		if c.Unsigned {
-			k = change.KindUint
-		}
-	case "decimal":
-		k = change.KindNumeric
-	case "float", "double":
-		k = change.KindFloat
-	case "char", "varchar", "tinytext", "text", "mediumtext", "longtext", "set":
-		k = change.KindText
-	case "binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob", "bit":
-		k = change.KindBytes
-	case "enum":
-		k = change.KindEnum
-	case "date":
-		k = change.KindDate
-	case "time":
-		k = change.KindTime
-	case "datetime":
-		k = change.KindTimestamp
-	case "timestamp":
-		k = change.KindTimestampTZ
-	case "json":
-		k = change.KindJSON
-	case "uuid":
-		k = change.KindUUID
-	}
-	if c.JSON {
-		k = change.KindJSON
-	}
-	return change.Value{Kind: k}
-}
+func myLike(c applymy.ColumnType) change.Value { return change.Value{Kind: c.Kind()} }
 
 // decode reads column j's printed text (nil: NULL).
 func (cs *canonSide) decode(j int, f []byte) (change.Value, error) {

@@ -75,6 +75,44 @@ func (c ColumnType) class() class {
 	return classes[c.DataType]
 }
 
+// Kind is the Kind a value of the column reads as on its own, with no
+// incoming value to match (verify between two MariaDB/MySQL sides).
+// Unknown types give KindAbsent.
+func (c ColumnType) Kind() change.Kind {
+	switch c.class() {
+	case classInt:
+		if c.DataType == "bigint" && c.Unsigned {
+			return change.KindUint
+		}
+		return change.KindInt
+	case classYear:
+		return change.KindInt
+	case classDecimal:
+		return change.KindNumeric
+	case classFloat:
+		return change.KindFloat
+	case classText:
+		return change.KindText
+	case classBit, classBinary:
+		return change.KindBytes
+	case classEnum:
+		return change.KindEnum
+	case classDate:
+		return change.KindDate
+	case classTime:
+		return change.KindTime
+	case classDatetime:
+		return change.KindTimestamp
+	case classTimestamp:
+		return change.KindTimestampTZ
+	case classJSON:
+		return change.KindJSON
+	case classUUID:
+		return change.KindUUID
+	}
+	return change.KindAbsent
+}
+
 // textual: the column stores text, so JSON (and JSON renderings of
 // arrays) can go there.
 func (c ColumnType) textual() bool {
