@@ -20,15 +20,18 @@ type Applier struct {
 	cfg        Config
 	conn       *pgx.Conn
 	checkpoint change.Position
-	tables     map[change.Table]*targetTable // by source table
-	prepared   map[string]string             // SQL → prepared statement name
-	stages     map[string]string             // table and columns → staging table name
-	staged     map[string]bool               // staging tables created in this session
-	ckptSQL    string
-	types      *pgtext.Registry // the target's user-defined types
-	commitTS   bool             // track_commit_timestamp is on
-	originID   string           // roident of cfg.Origin, "" without one
-	fetchSQL   map[*targetTable]*fetchQueries
+	// catchUp: transactions at or below it may be in an initial copy's
+	// rows already; they are applied idempotently (ruleFor).
+	catchUp  change.Position
+	tables   map[change.Table]*targetTable // by source table
+	prepared map[string]string             // SQL → prepared statement name
+	stages   map[string]string             // table and columns → staging table name
+	staged   map[string]bool               // staging tables created in this session
+	ckptSQL  string
+	types    *pgtext.Registry // the target's user-defined types
+	commitTS bool             // track_commit_timestamp is on
+	originID string           // roident of cfg.Origin, "" without one
+	fetchSQL map[*targetTable]*fetchQueries
 }
 
 // Result, ConflictLabel and DeadLetter are the engine-neutral types of

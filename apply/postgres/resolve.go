@@ -93,12 +93,13 @@ func (a *Applier) resolveGroup(ctx context.Context, txns []*change.Txn) ([]*chan
 				in.Current, in.CurrentTime, in.CurrentLocal = st.aligned(rs, c.Columns), rs.ts, rs.local
 				in.ColumnTimes = rs.columnTimes(c.Columns)
 			}
-			d := conflict.Resolve(st.rule, &in)
-			if d.Resolution == conflict.Merged || (st.rule.Policy == conflict.ColumnMerge && d.Op == change.OpUpdate) {
+			rule := a.ruleFor(st, t)
+			d := conflict.Resolve(rule, &in)
+			if d.Resolution == conflict.Merged || (rule.Policy == conflict.ColumnMerge && d.Op == change.OpUpdate) {
 				d.Row = st.withKey(c, d.Row) // a merged row leaves its key unchanged, but the update needs it
 			}
-			if d.Kind != conflict.None {
-				records = append(records, a.record(st.tt, c, t, &in, st.rule, d))
+			if d.Kind != conflict.None && (t.Position > a.catchUp || d.Resolution == conflict.Unresolved) {
+				records = append(records, a.record(st.tt, c, t, &in, rule, d))
 			}
 			switch d.Op {
 			case change.OpInsert:
@@ -115,7 +116,7 @@ func (a *Applier) resolveGroup(ctx context.Context, txns []*change.Txn) ([]*chan
 				}
 				// A conflict's row is whole, except under column-merge,
 				// which writes some columns and keeps the rest.
-				whole := d.Kind != conflict.None && st.rule.Policy != conflict.ColumnMerge
+				whole := d.Kind != conflict.None && rule.Policy != conflict.ColumnMerge
 				if !moved {
 					eff.Changes = append(eff.Changes, u)
 					if again {
@@ -130,9 +131,11 @@ func (a *Applier) resolveGroup(ctx context.Context, txns []*change.Txn) ([]*chan
 					st.write(dst, c.Columns, d.Row, t.CommitTime, whole)
 					break
 				}
-				moves, rec := a.moveOnto(st, c, t, &u, rs, dst)
+				moves, rec := a.moveOnto(st, rule, c, t, &u, rs, dst)
 				eff.Changes = append(eff.Changes, moves...)
-				records = append(records, rec)
+				if t.Position > a.catchUp || rec.label.Resolution == conflict.Unresolved.String() {
+					records = append(records, rec)
+				}
 			case change.OpDelete:
 				eff.Changes = append(eff.Changes, *c)
 				rs.exists, rs.row = false, nil
@@ -141,6 +144,21 @@ func (a *Applier) resolveGroup(ctx context.Context, txns []*change.Txn) ([]*chan
 		out[n] = &eff
 	}
 	return out, records, nil
+}
+
+// ruleFor is the conflict rule for t's changes to st's table. A
+// transaction at or below the catch-up position of an initial copy may
+// already be in the rows some chunks copied: it is applied as the source
+// has it (its side wins, as if the copy had been taken later), and what
+// it meets is not a conflict, so nothing is logged.
+func (a *Applier) ruleFor(st *tableState, t *change.Txn) conflict.Rule {
+	if t.Position > a.catchUp {
+		return st.rule
+	}
+	if a.cfg.From == conflict.Blue {
+		return conflict.Rule{Policy: conflict.BlueWins}
+	}
+	return conflict.Rule{Policy: conflict.GreenWins}
 }
 
 // state returns the table state of a source table, loading the target
@@ -174,15 +192,15 @@ func (a *Applier) state(ctx context.Context, states map[change.Table]*tableState
 // rule). Unless that is left unresolved, the old key goes, as on the
 // source, and the new key holds the winner. It returns the changes to
 // apply and the conflict to log.
-func (a *Applier) moveOnto(st *tableState, c *change.Change, t *change.Txn, u *change.Change, from, dst *rowState) ([]change.Change, conflictRecord) {
+func (a *Applier) moveOnto(st *tableState, rule conflict.Rule, c *change.Change, t *change.Txn, u *change.Change, from, dst *rowState) ([]change.Change, conflictRecord) {
 	in := conflict.Input{Op: change.OpInsert, Columns: c.Columns, Before: c.Before, After: u.After,
 		From: a.cfg.From, CommitTime: t.CommitTime, Deleted: dst.deleted,
 		Current: st.aligned(dst, c.Columns), CurrentTime: dst.ts, CurrentLocal: dst.local}
-	d := conflict.Resolve(st.rule, &in)
+	d := conflict.Resolve(rule, &in)
 	d.Reason = "the update moved the row onto a key the target already has; " + d.Reason
 	at := *c
 	at.Before = nil // logged under the key it moved to
-	rec := a.record(st.tt, &at, t, &in, st.rule, d)
+	rec := a.record(st.tt, &at, t, &in, rule, d)
 	if d.Resolution == conflict.Unresolved {
 		return nil, rec
 	}

@@ -14,7 +14,7 @@ import (
 // PostgreSQL target. They are idempotent.
 func SchemaSQL(schema string) []string {
 	s := quoteIdent(schema)
-	return []string{
+	return append([]string{
 		"CREATE SCHEMA IF NOT EXISTS " + s,
 		`CREATE TABLE IF NOT EXISTS ` + s + `.checkpoints (
 	direction            text PRIMARY KEY,
@@ -154,7 +154,7 @@ BEGIN
 	RETURN NULL;
 END
 $fn$`,
-	}
+	}, snapshotSQL(s)...)
 }
 
 // TombstoneTriggerName is the trigger setup puts on each synced table.
@@ -208,7 +208,8 @@ func TableKey(ctx context.Context, conn *pgx.Conn, t change.Table) ([]string, er
 
 // ownTables are the tables bgsync creates in its schema: these, and the
 // heartbeat table setup creates on each source (capture/postgres).
-var ownTables = []string{"checkpoints", "conflicts", "tombstones", "column_writes", "verify_runs", "heartbeats", "dead_letters"}
+var ownTables = []string{"checkpoints", "conflicts", "tombstones", "column_writes", "verify_runs", "heartbeats", "dead_letters",
+	"snapshots", "snapshot_chunks"}
 
 // DropSchema removes bgsync's schema and its tables. It refuses, naming
 // them, when the schema holds anything bgsync did not create, so a schema
