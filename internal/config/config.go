@@ -30,11 +30,12 @@ type Config struct {
 	// one. Use Tables for their normalised names.
 	TableList []Table `yaml:"tables"`
 
-	Apply Apply `yaml:"apply"`
-	Log   Log   `yaml:"log"`
-	HTTP  HTTP  `yaml:"http"`
-	Gates Gates `yaml:"gates"`
-	Lag   Lag   `yaml:"lag"`
+	Apply    Apply    `yaml:"apply"`
+	Snapshot Snapshot `yaml:"snapshot"`
+	Log      Log      `yaml:"log"`
+	HTTP     HTTP     `yaml:"http"`
+	Gates    Gates    `yaml:"gates"`
+	Lag      Lag      `yaml:"lag"`
 
 	// meta records where values came from (file lines, env vars) so
 	// Validate can point at them. Nil for a Config built in Go.
@@ -187,6 +188,32 @@ type Apply struct {
 	// BatchDelay caps how long a batch waits to fill. Default 10ms.
 	BatchDelay Duration `yaml:"batch_delay"`
 }
+
+// Snapshot is the `snapshot` section: the initial copy of a source's rows
+// into an empty (or declared) target, before streaming.
+type Snapshot struct {
+	// InitialLoad is "off" (default: run streams from the slot setup made)
+	// or "auto": run first copies From's tables when the direction from
+	// From has no checkpoint yet, then streams.
+	InitialLoad string `yaml:"initial_load"`
+	// From is the side whose rows are copied (default blue).
+	From Side `yaml:"from"`
+	// TargetNotEmpty says what a copy does with target tables that hold
+	// rows: fail (default), truncate or merge.
+	TargetNotEmpty string `yaml:"target_not_empty"`
+	// Workers copy key ranges in parallel (default 4, 1-64).
+	Workers int `yaml:"workers"`
+	// ChunkRows is the size of a key range (default 100000).
+	ChunkRows int `yaml:"chunk_rows"`
+	// MaxRowsPerSecond caps the copy's rate (0, the default: no cap).
+	MaxRowsPerSecond int `yaml:"max_rows_per_second"`
+}
+
+// Initial-load settings.
+const (
+	InitialLoadOff  = "off"
+	InitialLoadAuto = "auto"
+)
 
 // Log is the `log` section.
 type Log struct {

@@ -41,6 +41,7 @@ func (c *Config) Validate() error {
 	checkKafka(ps, d.Kafka)
 	checkTables(ps, d.TableList)
 	checkApply(ps, d.Apply)
+	checkSnapshot(ps, d.Snapshot)
 	checkOneOf(ps, "log.level", d.Log.Level, logLevels)
 	checkOneOf(ps, "log.format", d.Log.Format, logFormats)
 	if msg := checkAddr(d.HTTP.Listen, true); msg != "" {
@@ -195,6 +196,29 @@ func checkConflict(ps *problems, i int, ref TableRef, c Conflict) {
 	}
 	if c.TimestampColumn != "" && p != conflict.LastWriterWins {
 		ps.add(path+".timestamp_column", "table %s: timestamp_column applies to last-writer-wins only, not %s", ref, p)
+	}
+}
+
+func checkSnapshot(ps *problems, s Snapshot) {
+	if s.InitialLoad != InitialLoadOff && s.InitialLoad != InitialLoadAuto {
+		ps.add("snapshot.initial_load", "initial_load %q: want off or auto", s.InitialLoad)
+	}
+	if s.From != Blue && s.From != Green {
+		ps.add("snapshot.from", "from %q: want blue or green", s.From)
+	}
+	switch s.TargetNotEmpty {
+	case "fail", "truncate", "merge":
+	default:
+		ps.add("snapshot.target_not_empty", "target_not_empty %q: want fail, truncate or merge", s.TargetNotEmpty)
+	}
+	if s.Workers < 1 || s.Workers > 64 {
+		ps.add("snapshot.workers", "workers %d is out of range 1-64", s.Workers)
+	}
+	if s.ChunkRows < 100 || s.ChunkRows > 100_000_000 {
+		ps.add("snapshot.chunk_rows", "chunk_rows %d is out of range 100-100000000", s.ChunkRows)
+	}
+	if s.MaxRowsPerSecond < 0 {
+		ps.add("snapshot.max_rows_per_second", "max_rows_per_second %d is negative", s.MaxRowsPerSecond)
 	}
 }
 

@@ -34,7 +34,7 @@ type View interface {
 	// [cN, nil). No cut: one range. A cut is opaque to the caller: it is
 	// stored on the target and handed back, possibly to another View of
 	// the same source after a restart.
-	Split(ctx context.Context, t change.Table, rows int) ([]Cut, error)
+	Split(ctx context.Context, t change.Table, rows int) ([][]string, error)
 	// Read calls emit with the rows of t whose key k has lower <= k <
 	// upper (a nil bound is open), in batches, values in Columns order and
 	// decoded exactly as the source's capture decodes the same row. emit
@@ -45,8 +45,9 @@ type View interface {
 }
 
 // Cut is one key value in the form a Source prints and reads back: one
-// string per key column.
-type Cut []string
+// string per key column. (An alias, so the engines' views, which do not
+// import this package, implement View with plain []string.)
+type Cut = []string
 
 // CopyReader is a View that can also write a range as PostgreSQL COPY text
 // (the columns of Columns, tab-separated, one row per line), so a table
