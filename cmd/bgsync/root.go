@@ -42,7 +42,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.SetErr(stderr)
 	root.PersistentFlags().StringVarP(&g.config, "config", "c", "bgsync.yaml", "config file (YAML)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return withCode(exitUsage, err) })
-	root.AddCommand(newSetupCmd(g), newRunCmd(g), newTeardownCmd(g), newVerifyCmd(g), newGateCmd(g), newStatusCmd(g), newConflictsCmd(g), newCheckTransformsCmd(g), newVersionCmd())
+	root.AddCommand(newSetupCmd(g), newRunCmd(g), newSnapshotCmd(g), newTeardownCmd(g), newVerifyCmd(g), newGateCmd(g), newStatusCmd(g), newConflictsCmd(g), newCheckTransformsCmd(g), newVersionCmd())
 	return root
 }
 
