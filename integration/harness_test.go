@@ -204,23 +204,29 @@ func (ps *procSet) procs() []*proc {
 // startRun starts `bgsync run --config <cfg>`.
 func (ps *procSet) startRun(extra ...string) *proc {
 	ps.t.Helper()
+	return ps.start("run", extra...)
+}
+
+// start starts `bgsync <command> --config <cfg>`.
+func (ps *procSet) start(command string, extra ...string) *proc {
+	ps.t.Helper()
 	bin := requireBinary(ps.t)
 	ps.mu.Lock()
 	ps.n++
-	label := fmt.Sprintf("run#%d", ps.n)
+	label := fmt.Sprintf("%s#%d", command, ps.n)
 	ps.mu.Unlock()
 	logPath := filepath.Join(ps.dir, label+".log")
 	f, err := os.Create(logPath)
 	if err != nil {
 		ps.t.Fatal(err)
 	}
-	cmd := exec.Command(bin, append([]string{"run", "--config", ps.config}, extra...)...)
+	cmd := exec.Command(bin, append([]string{command, "--config", ps.config}, extra...)...)
 	cmd.Env = childEnv()
 	cmd.Dir = ps.dir
 	cmd.Stdout, cmd.Stderr = f, f
 	if err := cmd.Start(); err != nil {
 		f.Close()
-		ps.t.Fatalf("start bgsync run: %v", err)
+		ps.t.Fatalf("start bgsync %s: %v", command, err)
 	}
 	p := &proc{t: ps.t, label: label, cmd: cmd, logPath: logPath, start: time.Now(), done: make(chan struct{})}
 	go func() {
@@ -331,6 +337,7 @@ type itConfig struct {
 	Policy                  string // conflict policy of every table; empty: the default
 	TimestampColumn         string // last-writer-wins timestamp column of every table
 	HTTPListen              string // default 127.0.0.1:0
+	Snapshot                string // the snapshot section's flow mapping, e.g. "{initial_load: auto}"
 }
 
 // render writes the config as YAML in the documented layout.
@@ -361,6 +368,9 @@ func (c itConfig) render() string {
 		rows = 5000
 	}
 	fmt.Fprintf(&b, "apply: {batch_rows: %d}\n", rows)
+	if c.Snapshot != "" {
+		fmt.Fprintf(&b, "snapshot: %s\n", c.Snapshot)
+	}
 	b.WriteString("log: {level: info, format: json}\n")
 	listen := c.HTTPListen
 	if listen == "" {

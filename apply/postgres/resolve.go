@@ -103,6 +103,21 @@ func (a *Applier) resolveGroup(ctx context.Context, txns []*change.Txn) ([]*chan
 			}
 			switch d.Op {
 			case change.OpInsert:
+				// An update whose row is missing becomes an insert under its
+				// new key; when the update moved the key and the target has
+				// the new one, that is an insert onto an existing row (after
+				// an initial copy's restart the copy can hold it already).
+				if nk, _, ok := st.keyOf(c.Columns, d.Row); ok && nk != key {
+					if dst := st.lookup(nk); dst.exists {
+						u := change.Change{Op: change.OpUpdate, Table: c.Table, Columns: c.Columns, After: d.Row, Seq: c.Seq}
+						moves, rec := a.moveOnto(st, rule, c, t, &u, rs, dst)
+						eff.Changes = append(eff.Changes, moves...)
+						if t.Position > a.catchUp || rec.label.Resolution == conflict.Unresolved.String() {
+							records = append(records, rec)
+						}
+						break
+					}
+				}
 				eff.Changes = append(eff.Changes, change.Change{Op: change.OpInsert, Table: c.Table, Columns: c.Columns, After: d.Row, Seq: c.Seq})
 				if again {
 					st.write(rs, c.Columns, d.Row, t.CommitTime, true)

@@ -10,6 +10,7 @@ import (
 	"github.com/bgsync/bgsync/conflict"
 	"github.com/bgsync/bgsync/internal/config"
 	"github.com/bgsync/bgsync/internal/logging"
+	"github.com/bgsync/bgsync/internal/snapshot"
 	"github.com/go-sql-driver/mysql"
 	"github.com/jackc/pgx/v5/pgconn"
 )
@@ -25,6 +26,9 @@ type app struct {
 	// acceptDDL is run's --accept-schema-change: binlog sources pass
 	// schema changes at or below it.
 	acceptDDL change.Position
+	// snapProgress is run's initial copy (snapshot.initial_load: auto),
+	// for /metrics and /v1/status; nil when run makes none.
+	snapProgress *snapshot.Progress
 }
 
 var (

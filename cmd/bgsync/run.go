@@ -18,6 +18,7 @@ import (
 	"github.com/bgsync/bgsync/change"
 	"github.com/bgsync/bgsync/internal/config"
 	"github.com/bgsync/bgsync/internal/pipeline"
+	"github.com/bgsync/bgsync/internal/snapshot"
 	"github.com/bgsync/bgsync/transport"
 	"github.com/jackc/pgx/v5"
 	"github.com/spf13/cobra"
@@ -143,6 +144,9 @@ func (a *app) run(ctx context.Context, progress, drainTimeout time.Duration) err
 		a.log.Info("embedded broker started", "addrs", fmt.Sprint(brokers), "dir", dir)
 	}
 	started := time.Now()
+	if a.cfg.Snapshot.InitialLoad == config.InitialLoadAuto {
+		a.snapProgress = snapshot.NewProgress()
+	}
 	var dirs []*pipeline.Direction
 	for _, d := range a.directions() {
 		cfg := a.directionConfig(d[0], d[1], brokers, maps[d[0]])
@@ -154,6 +158,12 @@ func (a *app) run(ctx context.Context, progress, drainTimeout time.Duration) err
 		return err
 	}
 	defer stopHTTP()
+	// An initial copy (snapshot.initial_load: auto) comes first: the
+	// directions stream from where it ends. A signal stops it; a rerun
+	// resumes it.
+	if err := a.initialLoad(ctx, progress); err != nil {
+		return err
+	}
 	// The directions run under their own context: a signal first asks them
 	// to drain, and only cancels them if the drain takes too long.
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))

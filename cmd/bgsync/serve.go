@@ -63,6 +63,15 @@ func (a *app) startHTTP(dirs []*pipeline.Direction) (stop func(), err error) {
 	}); err != nil {
 		return nil, err
 	}
+	if p := a.snapProgress; p != nil {
+		dir := directionName(a.cfg.Snapshot.From, a.cfg.Snapshot.From.Other())
+		if err := metrics.RegisterSnapshot(reg, dir, p); err != nil {
+			return nil, err
+		}
+		opts.Snapshot = func() *httpapi.SnapshotStatus {
+			return &httpapi.SnapshotStatus{Direction: dir, Status: p.Status()}
+		}
+	}
 	h := httpapi.NewHandler(opts)
 	srv, err := httpapi.Listen(addr, h, a.log)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os/signal"
 	"syscall"
 	"time"
@@ -256,4 +257,90 @@ func mergeRule(r conflict.Rule, src config.Side) applypg.Merge {
 		m.Policy += " (" + r.TimestampColumn + ")"
 	}
 	return m
+}
+
+// initialLoad is run's part of the initial copy. With initial_load: auto
+// the direction from snapshot.from is copied first when it has no
+// checkpoint yet (or its copy is unfinished). Otherwise a direction whose
+// copy is unfinished is refused: streaming into half-copied tables would
+// mix two states.
+func (a *app) initialLoad(ctx context.Context, every time.Duration) error {
+	auto := a.cfg.Snapshot.InitialLoad == config.InitialLoadAuto
+	for _, d := range a.directions() {
+		src, dst := d[0], d[1]
+		if a.binlog(dst) {
+			continue // copies into MariaDB/MySQL are not supported yet
+		}
+		if auto && src == a.cfg.Snapshot.From {
+			stop := logSnapshotProgress(a.log, every, a.snapProgress)
+			_, err := a.copyInitial(ctx, a.snapProgress)
+			stop()
+			if err != nil && !errors.Is(err, snapshot.ErrStreaming) && !errors.Is(err, snapshot.ErrFinished) {
+				return err
+			}
+			continue
+		}
+		done, total, err := a.unfinishedCopy(ctx, src, dst)
+		if err != nil {
+			return withCode(exitUsage, err)
+		}
+		if total > 0 {
+			return withCode(exitUsage, fmt.Errorf("%s: its initial copy is unfinished (%d of %d key ranges done); finish it with bgsync snapshot (or set snapshot.initial_load: auto) before streaming",
+				directionName(src, dst), done, total))
+		}
+	}
+	return nil
+}
+
+// unfinishedCopy reads an unfinished copy's ranges done and planned on the
+// PostgreSQL target dst; 0, 0 when there is none.
+func (a *app) unfinishedCopy(ctx context.Context, src, dst config.Side) (done, total int, err error) {
+	conn, err := a.connect(ctx, dst)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	plan, err := applypg.LoadSnapshot(ctx, conn, a.cfg.Name, directionName(src, dst))
+	if err != nil || plan == nil || !plan.Finished.IsZero() {
+		return 0, 0, err
+	}
+	for _, c := range plan.Chunks {
+		if c.Done {
+			done++
+		}
+	}
+	return done, len(plan.Chunks), nil
+}
+
+// logSnapshotProgress logs a "snapshot progress" line every `every` until
+// stop is called.
+func logSnapshotProgress(log *slog.Logger, every time.Duration, p *snapshot.Progress) (stop func()) {
+	if every <= 0 {
+		return func() {}
+	}
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		var lastRows int64
+		last := time.Now()
+		for {
+			select {
+			case <-done:
+				return
+			case now := <-t.C:
+				s := p.Status()
+				ranges, total := 0, 0
+				for _, tp := range s.Tables {
+					ranges += tp.ChunksDone
+					total += tp.Chunks
+				}
+				log.Info("snapshot progress", "rows_copied", s.Rows,
+					"rows_per_second", float64(s.Rows-lastRows)/max(now.Sub(last).Seconds(), 1e-3),
+					"ranges_done", ranges, "ranges", total)
+				lastRows, last = s.Rows, now
+			}
+		}
+	}()
+	return func() { close(done) }
 }

@@ -25,6 +25,8 @@ type Options struct {
 	Version string
 	// Gate configures /v1/gate/* and /v1/flagger/*.
 	Gate GateOptions
+	// Snapshot, when set, reports the initial copy in /v1/status.
+	Snapshot func() *SnapshotStatus
 }
 
 // NewHandler returns the handler of every endpoint.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/bgsync/bgsync/internal/pipeline"
+	"github.com/bgsync/bgsync/internal/snapshot"
 )
 
 // statusBody is the /v1/status document.
@@ -19,6 +20,15 @@ type statusBody struct {
 	// LastVerify is the last recorded bgsync verify run; null when none
 	// is known (or it cannot be read).
 	LastVerify *lastVerify `json:"last_verify"`
+	// Snapshot is the initial copy run is making or made (snapshot.
+	// initial_load: auto); absent when there is none.
+	Snapshot *SnapshotStatus `json:"snapshot,omitempty"`
+}
+
+// SnapshotStatus is the initial copy of one direction.
+type SnapshotStatus struct {
+	Direction string `json:"direction"`
+	snapshot.Status
 }
 
 type lastVerify struct {
@@ -98,6 +108,9 @@ func status(opts Options) http.Handler {
 					body.LastVerify.LastConsistent = &v.LastConsistent
 				}
 			}
+		}
+		if opts.Snapshot != nil {
+			body.Snapshot = opts.Snapshot()
 		}
 		for _, s := range stats {
 			body.Ready = body.Ready && s.State == pipeline.StateRunning
