@@ -41,6 +41,16 @@
 //     error Apply returns leaves the target transaction rolled back; the
 //     caller closes the Applier and opens a new one (the pipeline restarts
 //     the direction).
+//   - Initial copy (snapshot.go): the plan and the state of each key range
+//     live in <schema>.snapshots and <schema>.snapshot_chunks; ChunkWriter
+//     writes a range (COPY, or COPY into a staging table and a merge under
+//     the table's policy with each differing row logged) and marks it done
+//     in one transaction, tagged with its own origin and committed with
+//     CopyCommitTime. FinishSnapshot sets the checkpoint to the lowest range
+//     position. Transactions at or below the highest range position
+//     (CatchUpThrough, read at Open) are applied idempotently: the source's
+//     side wins every conflict and nothing is logged, except a change that
+//     cannot be applied whole (recorded as unresolved).
 //   - With Config.Origin set, the session is tagged with that replication
 //     origin (pg_replication_origin_session_setup) and each target
 //     transaction records the source commit time and position

@@ -23,4 +23,8 @@
 //     the restarted capture begins again at the slot's confirmed position.
 //   - Setup and Teardown create and remove the publication and the slot,
 //     and Check reports unmet prerequisites with how to fix each.
+//   - SnapshotSource (snapshot.go) opens the consistent views of the initial
+//     copy: a temporary slot exports a snapshot and its consistent point is
+//     the views' position; the direction's own slot is left alone (Advance
+//     moves it there once the copy is done).
 package postgres
