@@ -403,7 +403,9 @@ func copyChunk(ctx context.Context, cfg *Config, v View, w *applypg.ChunkWriter,
 	}
 	pr, pw := io.Pipe()
 	counted := &countingWriter{w: pw, limit: limit, progress: cfg.Progress, table: t.Source, ctx: ctx}
+	read := make(chan struct{})
 	go func() {
+		defer close(read)
 		var err error
 		if plain && canRaw {
 			err = raw.CopyOut(ctx, t.Source, c.Lower, c.Upper, counted)
@@ -419,6 +421,7 @@ func copyChunk(ctx context.Context, cfg *Config, v View, w *applypg.ChunkWriter,
 	pos := v.Position()
 	n, err := w.Write(ctx, c, t.Target, cols, pr, pos, cfg.FormatPosition(pos), cfg.started, merge)
 	pr.CloseWithError(errors.New("snapshot: target write ended"))
+	<-read // the view is the reader's until it returns
 	if err != nil {
 		return 0, fmt.Errorf("%s: %w", cfg.Direction, err)
 	}
