@@ -250,6 +250,24 @@ func TestSnapshotTargetNotEmpty(t *testing.T) {
 		t.Errorf("merge logged conflicts %v, want items 1 and 2 as insert_exists / incoming_wins", conf)
 	}
 
+	// merge under manual: green keeps its rows, each difference waits
+	// for a person as an unresolved conflict.
+	e = newPairEnv(t, "sn_m", pairPG, itemsDDL, itConfig{Policy: "manual", Snapshot: "{chunk_rows: 1000, target_not_empty: merge}"}, "items", "txlog")
+	seedBlue(t, e, newBinlogWorkload(3, "blue", 1, 0), 5_000)
+	e.setup()
+	plant()
+	if r := runBgsync(t, 2*time.Minute, "snapshot", "--config", e.cfgPath); r.Code != 0 {
+		t.Fatalf("snapshot (target_not_empty: merge, manual): exit %d\n%s", r.Code, r)
+	}
+	kept, _ := e.green.rows(ctx, "SELECT note FROM items WHERE id IN (1, 2) ORDER BY id")
+	if fmt.Sprint(kept) != "[[green's own version of 1] [green's own version of 2]]" {
+		t.Errorf("merge under manual changed green's rows: %v", kept)
+	}
+	conf, _ = e.green.rows(ctx, "SELECT count(*) FROM "+e.cfg.Name+".conflicts WHERE NOT resolved AND resolution = 'unresolved'")
+	if len(conf) != 1 || conf[0][0] != "2" {
+		t.Errorf("merge under manual: unresolved conflicts %v, want 2", conf)
+	}
+
 	// truncate, on a fresh pair with the same green rows planted.
 	e = newPairEnv(t, "sn_t", pairPG, itemsDDL, itConfig{Snapshot: "{chunk_rows: 1000}"}, "items", "txlog")
 	seedBlue(t, e, newBinlogWorkload(2, "blue", 1, 0), 5_000)
