@@ -45,13 +45,24 @@ func seedBlue(t *testing.T, e *binlogEnv, w *binlogWorkload, rows int) {
 // copy ended. The sides must end equal, and every blue transaction (the
 // seeded ones, those committed during the copy and those after it) must
 // reach green exactly once: copied, or streamed, never both.
+//
+// Both ways (pg_pg_both), the copy's writes into green must not come back
+// to blue: blue's own transactions are in its applied_log once each, and
+// blue logs no conflict.
 func TestSnapshotLive(t *testing.T) {
-	for _, p := range []enginePair{pairPG, pairMyPG} {
-		t.Run(p.name, func(t *testing.T) { testSnapshotLive(t, p) })
+	for _, c := range []struct {
+		p    enginePair
+		dirs string
+	}{{pairPG, "blue-to-green"}, {pairMyPG, "blue-to-green"}, {pairPG, "both"}} {
+		name := c.p.name
+		if c.dirs == "both" {
+			name += "_both"
+		}
+		t.Run(name, func(t *testing.T) { testSnapshotLive(t, name, c.p, c.dirs) })
 	}
 }
 
-func testSnapshotLive(t *testing.T, p enginePair) {
+func testSnapshotLive(t *testing.T, name string, p enginePair, dirs string) {
 	rows := snapshotRows(t, 100_000)
 	snap := "{initial_load: auto, chunk_rows: 10000, workers: 4}"
 	if os.Getenv("BGSYNC_IT_SNAPSHOT_ROWS") == "" {
@@ -59,7 +70,7 @@ func testSnapshotLive(t *testing.T, p enginePair) {
 		// that run logs its progress.
 		snap = "{initial_load: auto, chunk_rows: 10000, workers: 4, max_rows_per_second: 40000}"
 	}
-	e := newPairEnv(t, "sl_"+p.name, p, itemsDDL, itConfig{Snapshot: snap}, "items", "txlog")
+	e := newPairEnv(t, "sl_"+name, p, itemsDDL, itConfig{Snapshot: snap, Directions: dirs}, "items", "txlog")
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("seed %d", seed)
 	w := newBinlogWorkload(seed, "blue", 1, 0)
@@ -104,6 +115,13 @@ func testSnapshotLive(t *testing.T, p enginePair) {
 		rows, copied.Round(time.Millisecond), duringCopy, w.txns, len(all))
 	assertAppliedOnceOn(t, e.green, "blue", w.txns)
 	assertPositionText(t, e, e.green, "blue-to-green", p.blue)
+	if dirs == "both" {
+		time.Sleep(2 * time.Second) // time for an echo to arrive, if there were one
+		assertAppliedOnceOn(t, e.blue, "blue", w.txns)
+		if n, err := e.blue.count(ctx, "SELECT count(*) FROM "+e.cfg.Name+".conflicts"); err != nil || n != 0 {
+			t.Errorf("blue logged %d conflicts (%v): the copy came back from green", n, err)
+		}
+	}
 	out := run.output()
 	if !strings.Contains(out, `"snapshot progress"`) {
 		t.Errorf("run logged no snapshot progress line:\n%s", tailLines(out, 20))
