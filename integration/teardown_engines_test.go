@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/go-sql-driver/mysql"
 )
 
 // TestTeardownEngines: on a MariaDB↔MariaDB pair syncing both ways, where
@@ -122,4 +124,39 @@ func waitStormEqual(t *testing.T, e *binlogEnv, n int) {
 		g, err2 := stormRows(context.Background(), e.green)
 		return err1 == nil && err2 == nil && len(b) == n && maps.Equal(b, g)
 	})
+}
+
+// TestTeardownLeastPrivilege: bgsync run and teardown connect to a
+// MariaDB source as a user without REPLICATION MASTER ADMIN (so SHOW SLAVE
+// HOSTS is denied). Teardown still refuses while run reads the binlog —
+// it finds run's binlog dump thread among its own user's threads — and
+// works once run has stopped.
+func TestTeardownLeastPrivilege(t *testing.T) {
+	e := newPairEnv(t, "tdn_lp", pairMyPG, itemsDDL, itConfig{}, "items", "txlog")
+	e.blue.mustExec(t, "GRANT ALL ON `"+e.cfg.Name+"`.* TO 'bgsync'@'127.0.0.1'")
+	mc, err := mysql.ParseDSN(e.blue.dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mc.User, mc.Passwd = "bgsync", "bgsync"
+	e.cfg.BlueDSN = mc.FormatDSN()
+	e.cfgPath = writeFile(t, "bgsync.yaml", e.cfg.render())
+	e.procs = newProcSet(t, e.cfgPath)
+	e.setup()
+	run := e.procs.startRun()
+	e.blue.mustExec(t, "INSERT INTO items (id, qty) VALUES (1, 1)", "INSERT INTO txlog VALUES (1, 'blue')")
+	waitItemsEqual(t, e.blue, e.green, time.Minute, run.checkRunning)
+	r := runBgsync(t, time.Minute, "teardown", "--config", e.cfgPath)
+	if r.Code != 2 || !strings.Contains(strings.ReplaceAll(r.Stderr, "xxxxx", "bgsync"), "stop bgsync run first") {
+		t.Fatalf("teardown as the least-privilege user while run reads the binlog: want exit 2 saying to stop it first, got:\n%s", r)
+	}
+	if code := run.stop(30 * time.Second); code != 0 {
+		t.Fatalf("bgsync run exited %d after SIGTERM", code)
+	}
+	if r := runBgsync(t, time.Minute, "teardown", "--config", e.cfgPath); r.Code != 0 {
+		t.Fatalf("teardown as the least-privilege user after run stopped:\n%s", r)
+	}
+	if got := myTables(t, e.blue, e.cfg.Name); !slices.Equal(got, []string{"applied_log", "items", "txlog"}) {
+		t.Errorf("blue's database after teardown holds %v, want only the user tables", got)
+	}
 }

@@ -211,25 +211,44 @@ func TableKey(ctx context.Context, conn *pgx.Conn, t change.Table) ([]string, er
 var ownTables = []string{"checkpoints", "conflicts", "tombstones", "column_writes", "verify_runs", "heartbeats", "dead_letters",
 	"snapshots", "snapshot_chunks"}
 
-// DropSchema removes bgsync's schema and its tables. It refuses, naming
-// them, when the schema holds anything bgsync did not create, so a schema
-// name that collides with the user's never costs user data.
-func DropSchema(ctx context.Context, conn *pgx.Conn, schema string) error {
-	var foreign []string
-	err := conn.QueryRow(ctx, `SELECT coalesce(array_agg(c.relname::text ORDER BY c.relname), '{}')
+// DropSchema removes bgsync's schema with its tables (the triggers on
+// synced tables go with its functions). When the schema also holds objects
+// bgsync did not create — the config's name is a user schema too — only
+// bgsync's own tables and functions are dropped, the schema and those
+// objects stay, and kept names them: a shared name never costs user data.
+func DropSchema(ctx context.Context, conn *pgx.Conn, schema string) (kept []string, err error) {
+	err = conn.QueryRow(ctx, `SELECT coalesce(array_agg(c.relname::text ORDER BY c.relname), '{}')
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE n.nspname = $1 AND c.relkind IN ('r','v','m','p','f','S') AND NOT (c.relname = ANY($2))
-  AND NOT (c.relkind = 'S' AND c.relname LIKE '%_seq')`, schema, ownTables).Scan(&foreign)
+  AND NOT (c.relkind = 'S' AND c.relname LIKE '%_seq')`, schema, ownTables).Scan(&kept)
 	if err != nil {
-		return fmt.Errorf("inspect schema %s: %w", schema, err)
+		return nil, fmt.Errorf("inspect schema %s: %w", schema, err)
 	}
-	if len(foreign) > 0 {
-		return fmt.Errorf("schema %s holds objects bgsync did not create (%s); not dropped", schema, strings.Join(foreign, ", "))
+	if len(kept) == 0 {
+		if _, err := conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+quoteIdent(schema)+" CASCADE"); err != nil {
+			return nil, fmt.Errorf("drop schema %s: %w", schema, err)
+		}
+		return nil, nil
 	}
-	if _, err := conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+quoteIdent(schema)+" CASCADE"); err != nil {
-		return fmt.Errorf("drop schema %s: %w", schema, err)
+	s := quoteIdent(schema)
+	// The functions first, CASCADE: that takes the triggers setup put on
+	// synced tables, and nothing else depends on them. The tables without
+	// CASCADE: an object of the user's that depends on one is an error,
+	// not a casualty.
+	stmts := []string{
+		"DROP FUNCTION IF EXISTS " + s + ".record_delete() CASCADE",
+		"DROP FUNCTION IF EXISTS " + s + ".record_columns() CASCADE",
+		"DROP FUNCTION IF EXISTS " + s + ".xact_time(xid8)",
 	}
-	return nil
+	for _, t := range ownTables {
+		stmts = append(stmts, "DROP TABLE IF EXISTS "+s+"."+quoteIdent(t))
+	}
+	for _, q := range stmts {
+		if _, err := conn.Exec(ctx, q); err != nil {
+			return kept, fmt.Errorf("schema %s (kept: it holds %s): %s: %w", schema, strings.Join(kept, ", "), q, err)
+		}
+	}
+	return kept, nil
 }
 
 // targetTable is what the target says about one table.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	applypg "github.com/bgsync/bgsync/apply/postgres"
@@ -25,10 +26,16 @@ like the config (capture_start, heartbeats, checkpoints, conflicts,
 dead_letters, verify_runs, apply_marker), and that database itself only when
 nothing else is left in it. It never touches user tables or their rows.
 
+On PostgreSQL, when bgsync's schema also holds tables bgsync did not create
+(the config's name is a user schema too), only bgsync's tables and functions
+are dropped and the schema stays; teardown names what it kept.
+
 Stop bgsync run first: an active slot is an error, and so is a binlog reader
 with bgsync run's server_id still registered on a MariaDB/MySQL side (checked
 with SHOW SLAVE HOSTS, before anything is dropped; that needs REPLICATION
-MASTER ADMIN on MariaDB, REPLICATION SLAVE on MySQL).`,
+MASTER ADMIN on MariaDB, REPLICATION SLAVE on MySQL; a user without it is
+checked for binlog readers of its own, in information_schema.PROCESSLIST,
+which finds bgsync run when it connects as the same user).`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			a, err := load(g.config, cmd.ErrOrStderr())
@@ -74,8 +81,13 @@ func (a *app) teardown(ctx context.Context, out io.Writer) error {
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: drop replication origins: %w", side, err))
 		}
-		if err := applypg.DropSchema(ctx, conn, a.cfg.Name); err != nil {
+		kept, err := applypg.DropSchema(ctx, conn, a.cfg.Name)
+		switch {
+		case err != nil:
 			errs = append(errs, fmt.Errorf("%s: %w", side, err))
+		case len(kept) > 0:
+			fmt.Fprintf(out, "%s: bgsync's tables and functions in schema %s dropped; the schema stays (it also holds %s)\n",
+				side, a.cfg.Name, strings.Join(kept, ", "))
 		}
 		conn.Close(ctx)
 	}

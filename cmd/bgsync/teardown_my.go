@@ -12,6 +12,7 @@ import (
 
 	applymy "github.com/bgsync/bgsync/apply/mysql"
 	"github.com/bgsync/bgsync/internal/config"
+	"github.com/go-sql-driver/mysql"
 )
 
 // captureTables are the tables setup creates in bgsync's database on a
@@ -108,6 +109,10 @@ func (a *app) binlogReaders(ctx context.Context) error {
 // registered on db (SHOW SLAVE HOSTS: MariaDB and MySQL alike).
 func registeredReplica(ctx context.Context, db *sql.DB, id uint32) (bool, error) {
 	rows, err := db.QueryContext(ctx, "SHOW SLAVE HOSTS")
+	var me *mysql.MySQLError
+	if errors.As(err, &me) && me.Number == 1227 {
+		return ownBinlogReader(ctx, db)
+	}
 	if err != nil {
 		return false, err
 	}
@@ -135,4 +140,16 @@ func registeredReplica(ctx context.Context, db *sql.DB, id uint32) (bool, error)
 		}
 	}
 	return false, rows.Err()
+}
+
+// ownBinlogReader is registeredReplica for a user without the privilege
+// SHOW SLAVE HOSTS needs: whether a binlog dump thread of this same user
+// is connected. Without PROCESS a user sees only its own threads in
+// PROCESSLIST, which is enough when bgsync run connects as the same user
+// (the usual case); a run connecting as another user is not seen.
+func ownBinlogReader(ctx context.Context, db *sql.DB) (bool, error) {
+	var n int
+	err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM information_schema.PROCESSLIST
+WHERE COMMAND LIKE 'Binlog Dump%' AND USER = SUBSTRING_INDEX(CURRENT_USER(), '@', 1)`).Scan(&n)
+	return n > 0, err
 }
