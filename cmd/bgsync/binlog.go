@@ -83,15 +83,3 @@ func (a *app) captureStart(ctx context.Context, db *sql.DB, direction string) (c
 	}
 	return change.Position(pos), text, nil
 }
-
-// postgresOnly refuses a command this version runs only between two
-// PostgreSQL sides, naming the MariaDB/MySQL side.
-func (a *app) postgresOnly(command string) error {
-	for _, side := range []config.Side{config.Blue, config.Green} {
-		if a.binlog(side) {
-			return withCode(exitUsage, fmt.Errorf("bgsync %s does not support %s sides yet (%s is %s)",
-				command, a.cfg.EngineOf(side), side, a.cfg.EngineOf(side)))
-		}
-	}
-	return nil
-}
