@@ -5,6 +5,9 @@
 # MariaDB servers of scripts/env.sh: capture/mysql's decode rate next to
 # mariadb-binlog's on the same binlog, and MariaDB → MariaDB and
 # MariaDB → PostgreSQL drains (-my-rows 0 skips them, -only mariadb runs
+# only them); then bgsync snapshot's initial copy against
+# pg_dump --data-only | psql, and a MariaDB → PostgreSQL copy
+# (-snapshot-rows 0 / -snapshot-my-rows 0 skip them, -only snapshot runs
 # only them).
 # Options go to tools/bench (see -h), directly or through BENCH_ARGS:
 #   bash scripts/bench.sh -rows 100000      make bench BENCH_ARGS="-rows 100000"

@@ -10,7 +10,10 @@
 // tables against a raw COPY of the same tables from both sides (verify.go).
 // Before verify, the MariaDB phases (mariadb.go): capture/mysql's decode
 // rate next to mariadb-binlog's on the same binlog, and bgsync's
-// MariaDB → MariaDB and MariaDB → PostgreSQL backlog drains.
+// MariaDB → MariaDB and MariaDB → PostgreSQL backlog drains, and after
+// them the snapshot phase (snapshot.go): bgsync snapshot's initial copy of
+// four tables against pg_dump --data-only | psql, and a MariaDB →
+// PostgreSQL copy (-only snapshot runs only this phase).
 //
 // Each engine gets its own fresh database (bench_native, bench_bgsync) on
 // both clusters. A phase is loaded on blue while the engine is stopped, then
@@ -65,7 +68,12 @@ type options struct {
 	myBlueDSN     string // MariaDB blue and green, as root
 	myGreenDSN    string
 	myBinlogBin   string // mariadb-binlog
-	only          string // "mariadb": the MariaDB phases only
+	only          string // "mariadb" or "snapshot": those phases only
+	// The snapshot phase (snapshot.go): rows over its four tables, rows of
+	// its MariaDB → PostgreSQL copy (0 = skip either), and bgsync
+	// snapshot's workers and chunk_rows.
+	snapshotRows, snapshotMyRows       int
+	snapshotWorkers, snapshotChunkRows int
 }
 
 func envInt(name string, def int) int {
@@ -109,13 +117,29 @@ func parseFlags() options {
 	flag.StringVar(&o.myBlueDSN, "my-blue", "root:"+envStr("BGSYNC_MY_PASSWORD", "bgsync")+"@tcp("+envStr("BGSYNC_MY_HOST", "127.0.0.1")+":"+strconv.Itoa(envInt("BGSYNC_MY_BLUE_PORT", 13306))+")/", "MariaDB blue, go-sql-driver DSN of a user with all privileges")
 	flag.StringVar(&o.myGreenDSN, "my-green", "root:"+envStr("BGSYNC_MY_PASSWORD", "bgsync")+"@tcp("+envStr("BGSYNC_MY_HOST", "127.0.0.1")+":"+strconv.Itoa(envInt("BGSYNC_MY_GREEN_PORT", 13307))+")/", "MariaDB green")
 	flag.StringVar(&o.myBinlogBin, "mariadb-binlog", "mariadb-binlog", "the mariadb-binlog binary (the capture's reference)")
-	flag.StringVar(&o.only, "only", "", `"mariadb": run the MariaDB phases only`)
+	flag.StringVar(&o.only, "only", "", `"mariadb": run the MariaDB phases only; "snapshot": the snapshot phase only`)
+	flag.IntVar(&o.snapshotRows, "snapshot-rows", 5000000, "rows over the four tables of the snapshot phase: bgsync snapshot vs pg_dump --data-only | psql (0 = skip)")
+	flag.IntVar(&o.snapshotMyRows, "snapshot-my-rows", 1000000, "rows over the two tables of the snapshot phase's MariaDB → PostgreSQL copy (0 = skip)")
+	flag.IntVar(&o.snapshotWorkers, "snapshot-workers", 4, "snapshot.workers of the snapshot phase")
+	flag.IntVar(&o.snapshotChunkRows, "snapshot-chunk-rows", 100000, "snapshot.chunk_rows of the snapshot phase")
 	flag.Parse()
 	if o.transformRows == -1 {
 		o.transformRows = o.rows
 	}
-	if o.only != "" && o.only != "mariadb" {
-		fmt.Fprintln(os.Stderr, `bench: -only takes "mariadb"`)
+	switch o.only {
+	case "", "mariadb", "snapshot":
+	default:
+		fmt.Fprintln(os.Stderr, `bench: -only takes "mariadb" or "snapshot"`)
+		os.Exit(2)
+	}
+	if o.only == "mariadb" {
+		o.snapshotRows, o.snapshotMyRows = 0, 0
+	}
+	if o.only == "snapshot" {
+		o.myRows = 0
+	}
+	if o.snapshotRows < 0 || o.snapshotMyRows < 0 || o.snapshotWorkers < 1 || o.snapshotChunkRows < 100 {
+		fmt.Fprintln(os.Stderr, "bench: -snapshot-rows and -snapshot-my-rows must not be negative, -snapshot-workers at least 1, -snapshot-chunk-rows at least 100")
 		os.Exit(2)
 	}
 	if o.twowayRows < 0 || o.myRows < 0 || o.verifyRows < 0 || o.transformRows < 0 || o.rows < 1 || o.txn < 1 || o.liveTxnRows < 1 || o.liveRate < 1 {
@@ -238,6 +262,9 @@ func run(ctx context.Context, o options) int {
 	}
 
 	logf("cleaning up leftovers of earlier runs")
+	for _, err := range e.cleanupSnapshot(ctx) {
+		logf("cleanup: %v", err)
+	}
 	if o.myRows > 0 {
 		for _, err := range e.cleanupMariaDB(ctx) {
 			logf("cleanup: %v", err)
@@ -269,6 +296,9 @@ func run(ctx context.Context, o options) int {
 	if ctx.Err() == nil && o.myRows > 0 {
 		rep.mariadb = e.runMariaDB(ctx)
 	}
+	if ctx.Err() == nil && (o.snapshotRows > 0 || o.snapshotMyRows > 0) {
+		rep.snapshot = e.runSnapshot(ctx)
+	}
 	if ctx.Err() == nil && pg && o.verifyRows > 0 {
 		rep.verifyRes = e.runVerify(ctx)
 		if rep.verifyRes.err != nil {
@@ -289,6 +319,9 @@ func run(ctx context.Context, o options) int {
 		logf("-keep: leaving databases %s and %s, slots and subscription in place", nativeDB, bgsyncDB)
 	} else {
 		logf("dropping the bench databases, slots, publications and subscription")
+		for _, err := range e.cleanupSnapshot(actx) {
+			rep.problems = append(rep.problems, "cleanup: "+err.Error())
+		}
 		if o.myRows > 0 {
 			for _, err := range e.cleanupMariaDB(actx) {
 				rep.problems = append(rep.problems, "cleanup: "+err.Error())

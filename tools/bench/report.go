@@ -15,6 +15,7 @@ type report struct {
 	twoway                *twowayResult
 	transforms            *transformResult
 	mariadb               *myResult
+	snapshot              *snapResult
 	verifyRes             verifyResult
 	loadBefore, loadAfter string
 	total                 time.Duration
@@ -94,15 +95,19 @@ func (r *report) print(w io.Writer) {
 	rows = append(rows, r.transformRows()...)
 	rows = append(rows, r.twowayRows(bg)...)
 	rows = append(rows, r.verifyRows()...)
-	if o.only == "mariadb" {
+	if o.only != "" {
 		rows = rows[:1]
 	}
 	rows = append(rows, r.mariadbRows(bg)...)
+	rows = append(rows, r.snapshotRows()...)
 	printTable(w, rows)
 
-	if o.only == "mariadb" {
+	switch o.only {
+	case "mariadb":
 		fmt.Fprintf(w, "\nDetails (rows/s = %d / seconds; drain = start of bgsync run → green caught up, polled every 100 ms)\n", o.myRows)
-	} else {
+	case "snapshot":
+		fmt.Fprintf(w, "\nDetails (rows/s = rows / seconds from the copy's start to its exit)\n")
+	default:
 		fmt.Fprintf(w, "\nDetails (rows/s = %d / drain seconds; drain = start of the sync → green caught up, polled every 100 ms)\n", o.rows)
 	}
 	for _, eng := range []struct {
@@ -174,6 +179,7 @@ func (r *report) print(w io.Writer) {
 	r.transformDetails(w)
 	r.twowayDetails(w)
 	r.mariadbDetails(w)
+	r.snapshotDetails(w)
 	if v := r.verifyRes; v.ran && v.err == nil {
 		fmt.Fprintf(w, "  verify          %d rows read (2 tables x %d rows x 2 sides): raw COPY %.1f s, bgsync verify %.1f s (%s), peak RSS %.0f MiB\n",
 			v.rows, r.o.verifyRows, v.raw.Seconds(), v.verify.Seconds(), v.status, float64(v.rssKiB)/1024)
@@ -188,6 +194,7 @@ func (r *report) print(w io.Writer) {
 	if r.mariadb != nil {
 		problems = append(problems, r.mariadb.problems...)
 	}
+	problems = append(problems, r.snapshotProblems()...)
 	problems = append(problems, nat.problems...)
 	problems = append(problems, bg.problems...)
 	problems = append(problems, r.problems...)
