@@ -1,6 +1,7 @@
 package snapshot
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -376,6 +377,11 @@ feed:
 	return rows, copied, nil
 }
 
+// copyBlock is the size of the blocks a chunk's COPY text goes to the
+// target in: under the 64 KiB less a message header that pgconn's CopyFrom
+// reads at a time, so one block is one CopyData message.
+const copyBlock = 60 << 10
+
 // copyChunk copies one key range: as COPY text straight from the source
 // when the table needs no mapping and the source can write it, else row
 // by row through the table's mapping.
@@ -408,7 +414,13 @@ func copyChunk(ctx context.Context, cfg *Config, v View, w *applypg.ChunkWriter,
 		defer close(read)
 		var err error
 		if plain && canRaw {
-			err = raw.CopyOut(ctx, t.Source, c.Lower, c.Upper, counted)
+			// CopyOut writes one row per call. Gathered into blocks, or
+			// every row is its own hand-off through the pipe and its own
+			// CopyData message and write(2) to the target.
+			bw := bufio.NewWriterSize(counted, copyBlock)
+			if err = raw.CopyOut(ctx, t.Source, c.Lower, c.Upper, bw); err == nil {
+				err = bw.Flush()
+			}
 		} else {
 			err = encodeRows(ctx, v, t, srcCols, mappers, c, counted)
 		}
