@@ -25,6 +25,7 @@ type verifyReport struct {
 	Status string `json:"status"`
 	Tables []struct {
 		Table          string `json:"table"`
+		Green          string `json:"green_table"`
 		BlueRows       int64  `json:"rows_blue"`
 		GreenRows      int64  `json:"rows_green"`
 		Matched        int64  `json:"matched"`

@@ -30,12 +30,22 @@
 //   - Options.Mappings gives each table's blue-to-green transform (by blue
 //     table). A table without one, or with an identity mapping and the same
 //     columns on both sides, is compared as printed (above), at no extra
-//     cost. Any other table is compared through its mapping: blue is read
+//     cost (with a MariaDB/MySQL side: as below, Engines). Any other table
+//     is compared through its mapping, on every engine pair: blue is read
 //     under its names, green under green's table, key and column names;
-//     chunks are still cut by blue's key ranges. Each blue row is decoded
-//     (transform.DecodeRow), mapped, and rendered as transform.Canonical of
-//     the key and of every column the mapping fills (Mapping.Columns); each
-//     green row as the same of the same columns. Those lines are hashed and
+//     chunks are still cut by blue's key ranges. Each side's row is decoded
+//     into the values that side's capture gives it — PostgreSQL's text by
+//     type OID (transform.DecodeRow), MariaDB/MySQL's as capture/mysql
+//     decodes the same row from the binlog (capture/mysql.TextTable:
+//     FLOAT/DOUBLE read as DOUBLE, UUID/INET6 as their 16 bytes, TINYINT(1)
+//     as an integer, MariaDB's JSON as text) — so the mapping sees what the
+//     running pipeline feeds it, and its output is in the kinds green's own
+//     capture gives green's columns. Each blue row is mapped and rendered
+//     as transform.Canonical of the key and of every column the mapping
+//     fills (Mapping.Columns); each green row as the same of the same
+//     columns, after two declared normalisations by green's column, on
+//     both sides: CHAR(n)/character(n) drops trailing spaces, and
+//     MariaDB's JSON alias (longtext) is compared as JSON. Those lines are hashed and
 //     compared as above, so 12.5 equals 12.50, integer equals bigint, JSON
 //     key order and spacing do not matter, and NULL equals only NULL.
 //     Green columns the mapping does not fill are not compared; differing
@@ -100,8 +110,12 @@
 //     the same transaction as the rows it applied) holds a
 //     source_position at or beyond it. PostgreSQL sources wait on their
 //     slot (Options.Slots), as before.
-//   - A table with a transform (a non-identity mapping, or a green name)
-//     is compared between PostgreSQL sides only: with a MariaDB/MySQL
-//     side it is a table error (Table.Error), never compared wrongly.
-//     Options.Skip names tables not to compare, with the reason.
+//   - A mapped table's key ranges follow keyrange.go with green's key
+//     columns in place of blue's names: on a pair with a MariaDB/MySQL
+//     side it is cut into chunks only when each key column is an integer
+//     on both sides (or of one type and collation on two MariaDB/MySQL
+//     sides), else read as one chunk per side. Its key texts are
+//     canonical; a MariaDB/MySQL side turns them back into literals by
+//     its key columns' kinds (rawOfCanonical).
+//   - Options.Skip names tables not to compare, with the reason.
 package verify

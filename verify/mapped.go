@@ -8,9 +8,11 @@ import (
 	"slices"
 	"strings"
 
+	capturemy "github.com/bgsync/bgsync/capture/mysql"
 	"github.com/bgsync/bgsync/change"
 	"github.com/bgsync/bgsync/internal/pgtext"
 	"github.com/bgsync/bgsync/transform"
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 // mapped is how a table whose shape differs between the sides is compared:
@@ -18,6 +20,12 @@ import (
 // each side's row becomes one canonical line (transform.Canonical of every
 // compared column, COPY-escaped, tab-separated, key first), which is
 // hashed and compared as the printed lines of the fast path are.
+//
+// Each side's values are decoded as that side's capture gives them, the
+// form the mapping was compiled for and the form its output takes for
+// green's engine: a PostgreSQL side's text by type OID (pgtext), a
+// MariaDB/MySQL side's as capture/mysql decodes the same row from the
+// binlog (capture/mysql.TextTable).
 type mapped struct {
 	m     *transform.Mapping
 	blue  []transform.Column // blue's columns as read: the mapping's inputs
@@ -27,32 +35,120 @@ type mapped struct {
 	// outKey the green key column each is copied to, and outRest the
 	// other mapped columns, by index into m.Columns().
 	blueKey, outKey, outRest []int
+	// dec decodes side i's fields (in blue's, or green's, column order).
+	dec [2]func(fields [][]byte) (change.Row, error)
+	// trim and jsonText, by green column (green's order): the declared
+	// normalisations of both sides' values before Canonical. trim:
+	// CHAR(n)/character(n) on green drops trailing spaces (MariaDB strips
+	// them, PostgreSQL pads); jsonText: MariaDB's JSON alias (longtext)
+	// on green is compared as JSON, by value.
+	trim, jsonText []bool
+}
+
+// mappedSide is one side of a mapped table as verify reads it.
+type mappedSide struct {
+	shape *shape             // key and columns under the side's names
+	live  []transform.Column // the columns as the transforms were compiled against
+	text  *capturemy.TextTable
+}
+
+// readMappedSide reads table t of side i: on PostgreSQL its columns
+// (transform.ReadColumns); on MariaDB/MySQL the same as
+// transform.ReadMySQLColumns gives them and capture's decoding of them.
+func (p *pair) readMappedSide(ctx context.Context, i int, t change.Table) (*mappedSide, error) {
+	if my, ok := p.sides[i].(*mySide); ok {
+		s, err := my.readShape(ctx, t)
+		if err != nil {
+			return nil, err
+		}
+		live, err := transform.ReadMySQLColumns(ctx, my.conn, t)
+		if err != nil {
+			return nil, err
+		}
+		tt, err := capturemy.LoadTextTable(ctx, my.conn, t)
+		if err != nil {
+			return nil, err
+		}
+		return &mappedSide{shape: s, live: live, text: tt}, nil
+	}
+	s, err := readShape(ctx, p.pg(i), t)
+	if err != nil {
+		return nil, err
+	}
+	cols, err := transform.ReadColumns(ctx, p.pg(i), t)
+	if err != nil {
+		return nil, err
+	}
+	return &mappedSide{shape: s, live: cols}, nil
+}
+
+// bind returns the decoder of rows of cols (the side's columns, in the
+// order read) and, on MariaDB/MySQL, the select list that reads them.
+func (ms *mappedSide) bind(side string, cols []transform.Column) (func([][]byte) (change.Row, error), []string, error) {
+	if ms.text == nil {
+		return func(f [][]byte) (change.Row, error) {
+			row, err := transform.DecodeRow(cols, f)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", side, err)
+			}
+			return row, nil
+		}, nil, nil
+	}
+	decs := make([]func([]byte) (change.Value, error), len(cols))
+	sel := make([]string, len(cols))
+	for j, c := range cols {
+		d, ok := ms.text.Decoder(c.Name)
+		e, _ := ms.text.Select(c.Name)
+		if !ok {
+			return nil, nil, fmt.Errorf("%s: column %s of %s is not a stored column", side, c.Name, ms.shape.table)
+		}
+		decs[j], sel[j] = d, e
+	}
+	return func(f [][]byte) (change.Row, error) {
+		if len(f) != len(decs) {
+			return nil, fmt.Errorf("%s: row has %d fields for %d columns", side, len(f), len(decs))
+		}
+		row := make(change.Row, len(decs))
+		for j, raw := range f {
+			v, err := decs[j](raw)
+			if err != nil {
+				return nil, fmt.Errorf("%s: column %s (%s): %w", side, cols[j].Name, cols[j].MySQL.ColumnType, err)
+			}
+			row[j] = v
+		}
+		return row, nil
+	}, sel, nil
 }
 
 // loadMapped reads the table on both sides and binds its mapping: blue is
 // read whole (the mapping's inputs), green by the columns the mapping
-// fills, key first in blue's key order.
+// fills, key first in blue's key order. Either side may be of either
+// engine.
 func loadMapped(ctx context.Context, p *pair, m *transform.Mapping) (*shape, error) {
-	var sh [2]*shape
-	var live [2][]transform.Column
+	var sides [2]*mappedSide
 	for i, t := range []change.Table{m.Source(), m.Target()} {
-		s, err := readShape(ctx, p.pg(i), t)
+		ms, err := p.readMappedSide(ctx, i, t)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", sideName[i], err)
 		}
-		cols, err := transform.ReadColumns(ctx, p.pg(i), t)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", sideName[i], err)
-		}
-		sh[i], live[i] = s, cols
+		sides[i] = ms
 	}
-	b, g := sh[0], sh[1]
+	b, g := sides[0].shape, sides[1].shape
 	mp := &mapped{m: m}
 	var err error
-	if mp.blue, err = pick(live[0], m.Inputs()); err != nil {
+	if mp.blue, err = pick(sides[0].live, m.Inputs()); err != nil {
 		return nil, fmt.Errorf("blue: %w (since the transforms were compiled)", err)
 	}
 	mp.in = transform.ChangeColumns(mp.blue)
+	if sides[0].text != nil {
+		// The change lists the columns as capture/mysql describes them.
+		cc := sides[0].text.Columns()
+		for j, c := range mp.blue {
+			if k := slices.IndexFunc(cc, func(x change.Column) bool { return x.Name == c.Name }); k >= 0 {
+				mp.in[j] = cc[k]
+			}
+		}
+	}
 	names := make([]string, len(mp.blue))
 	for i, c := range mp.blue {
 		names[i] = c.Name
@@ -64,7 +160,7 @@ func loadMapped(ctx context.Context, p *pair, m *transform.Mapping) (*shape, err
 		return nil, err
 	}
 	out := m.Columns()
-	gs := &shape{table: m.Target(), types: g.types}
+	gs := &shape{table: m.Target(), types: g.types, my: g.my}
 	for _, i := range mp.outKey {
 		gs.key = append(gs.key, out[i].Name)
 	}
@@ -79,14 +175,82 @@ func loadMapped(ctx context.Context, p *pair, m *transform.Mapping) (*shape, err
 			gs.cols = append(gs.cols, c.Name)
 		}
 	}
-	if mp.green, err = pick(live[1], gs.cols); err != nil {
+	if mp.green, err = pick(sides[1].live, gs.cols); err != nil {
 		return nil, fmt.Errorf("green: %w (since the transforms were compiled)", err)
 	}
-	s := &shape{table: m.Source(), key: b.key, cols: names, types: b.types, green: gs, mapped: mp}
+	s := &shape{table: m.Source(), key: b.key, cols: names, types: b.types, my: b.my, green: gs, mapped: mp}
+	if mp.dec[0], s.sel, err = sides[0].bind("blue", mp.blue); err != nil {
+		return nil, err
+	}
+	if mp.dec[1], gs.sel, err = sides[1].bind("green", mp.green); err != nil {
+		return nil, err
+	}
+	for _, c := range mp.green {
+		mp.trim = append(mp.trim, c.OID == pgtype.BPCharOID || c.MySQL != nil && c.MySQL.DataType == "char")
+		mp.jsonText = append(mp.jsonText, c.MySQL != nil && c.MySQL.JSON && c.MySQL.DataType != "json")
+	}
+	for _, sh := range []*shape{s, gs} {
+		if sh.my == nil {
+			continue
+		}
+		// Key texts are canonical: a MariaDB/MySQL literal is made of
+		// them by the kind capture gives the column.
+		sh.canonKeys = true
+		for _, k := range sh.key {
+			sh.keyKinds = append(sh.keyKinds, sh.my.cols[k].Kind())
+		}
+	}
+	if p.binlog(0) || p.binlog(1) {
+		s.oneChunk = !mappedKeyOrder(s, gs, sides)
+	}
 	if err := p.checkKeyCopied(ctx, s); err != nil {
 		return nil, err
 	}
 	return s, nil
+}
+
+// mappedKeyOrder reports whether blue's key ranges select the same rows
+// on green for a mapped table (see keyrange.go): key columns of the same
+// MariaDB/MySQL type and collation on two such sides, or integers on
+// both sides.
+func mappedKeyOrder(b, g *shape, sides [2]*mappedSide) bool {
+	if b.my != nil && g.my != nil {
+		same := true
+		for j := range b.key {
+			if b.my.types[b.key[j]] != g.my.types[g.key[j]] {
+				same = false
+			}
+		}
+		if same {
+			return true
+		}
+	}
+	for j := range b.key {
+		for i, s := range []*shape{b, g} {
+			var pg []transform.Column
+			if sides[i].text == nil {
+				pg = sides[i].live
+			}
+			if !integerColumn(s, pg, s.key[j]) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// canonical is the compared text of a value of green column j (key
+// first): its declared normalisations, then transform.Canonical.
+func (mp *mapped) canonical(j int, v change.Value) string {
+	if v.Kind == change.KindText && j < len(mp.trim) {
+		if mp.trim[j] {
+			v = change.Text(strings.TrimRight(v.S, " "))
+		}
+		if mp.jsonText[j] {
+			v = change.JSON(v.S)
+		}
+	}
+	return transform.Canonical(v)
 }
 
 // pick returns the columns of live named by names, in that order.
@@ -153,12 +317,21 @@ func keyTargets(m *transform.Mapping, blue []transform.Column, blueKey []int) ([
 // changes on the way (a key column computed rather than copied): chunks
 // are cut by blue's key ranges and rows found by key on both sides.
 func (p *pair) checkKeyCopied(ctx context.Context, s *shape) error {
-	var buf bytes.Buffer
-	q := "SELECT " + identList(s.cols) + " FROM " + quoteTable(s) + " ORDER BY " + s.keyList() + " LIMIT 1"
-	if _, err := p.pg(0).PgConn().CopyTo(ctx, &buf, "COPY ("+q+") TO STDOUT"); err != nil {
-		return fmt.Errorf("blue: %w", err)
+	var line []byte
+	switch sd := p.sides[0].(type) {
+	case *mySide:
+		q := "SELECT " + s.mySelect() + " FROM " + myTableName(s) + " ORDER BY " + myList(s.key) + " LIMIT 1"
+		if err := sd.query(ctx, q, len(s.cols), func(l []byte) { line = append(line[:0], l...) }); err != nil {
+			return fmt.Errorf("blue: %w", err)
+		}
+	default:
+		var buf bytes.Buffer
+		q := "SELECT " + identList(s.cols) + " FROM " + quoteTable(s) + " ORDER BY " + s.keyList() + " LIMIT 1"
+		if _, err := p.pg(0).PgConn().CopyTo(ctx, &buf, "COPY ("+q+") TO STDOUT"); err != nil {
+			return fmt.Errorf("blue: %w", err)
+		}
+		line = bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 	}
-	line := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 	if len(line) == 0 {
 		return nil
 	}
@@ -216,16 +389,12 @@ func (c *converter) line(in []byte) []byte {
 
 func (c *converter) convert(in []byte) ([]byte, error) {
 	c.split(in)
-	cols := c.mp.green
+	side := 1
 	if c.blue {
-		cols = c.mp.blue
+		side = 0
 	}
 	c.key = c.key[:0]
-	if len(c.fields) != len(cols) {
-		c.rawKey()
-		return nil, fmt.Errorf("row has %d fields for %d columns", len(c.fields), len(cols))
-	}
-	row, err := transform.DecodeRow(cols, c.fields)
+	row, err := c.mp.dec[side](c.fields)
 	if err != nil {
 		c.rawKey()
 		return nil, err
@@ -236,12 +405,12 @@ func (c *converter) convert(in []byte) ([]byte, error) {
 			if i > 0 {
 				c.buf = append(c.buf, '\t')
 			}
-			c.buf = pgtext.AppendCopyText(c.buf, transform.Canonical(v))
+			c.buf = pgtext.AppendCopyText(c.buf, c.mp.canonical(i, v))
 		}
 		return c.buf, nil
 	}
-	for _, i := range c.mp.blueKey {
-		c.key = append(c.key, transform.Canonical(row[i]))
+	for j, i := range c.mp.blueKey {
+		c.key = append(c.key, c.mp.canonical(j, row[i]))
 	}
 	c.ch.After = row
 	mc, err := c.mapper.Map(&c.ch)
@@ -250,7 +419,7 @@ func (c *converter) convert(in []byte) ([]byte, error) {
 	}
 	outCols := c.mp.m.Columns()
 	for j, i := range c.mp.outKey {
-		if v := transform.Canonical(mc.After[i]); v != c.key[j] {
+		if v := c.mp.canonical(j, mc.After[i]); v != c.key[j] {
 			return nil, &keyError{blue: c.mp.blue[c.mp.blueKey[j]].Name, green: outCols[i].Name, from: c.key[j], to: v, target: c.mp.m.Target()}
 		}
 	}
@@ -260,9 +429,9 @@ func (c *converter) convert(in []byte) ([]byte, error) {
 		}
 		c.buf = pgtext.AppendCopyText(c.buf, k)
 	}
-	for _, i := range c.mp.outRest {
+	for r, i := range c.mp.outRest {
 		c.buf = append(c.buf, '\t')
-		c.buf = pgtext.AppendCopyText(c.buf, transform.Canonical(mc.After[i]))
+		c.buf = pgtext.AppendCopyText(c.buf, c.mp.canonical(len(c.mp.outKey)+r, mc.After[i]))
 	}
 	return c.buf, nil
 }

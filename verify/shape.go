@@ -31,6 +31,14 @@ type shape struct {
 	canon *canonical
 	// my is what a MariaDB/MySQL side reads by; nil on PostgreSQL.
 	my *myTable
+	// sel is a MariaDB/MySQL side's select list, by cols, when it is not
+	// the plain column names (a mapped table: capture's forms).
+	sel []string
+	// canonKeys: key texts are canonical (a mapped table's MariaDB/MySQL
+	// side), turned into literals by keyKinds, the Kinds of its key
+	// columns' values.
+	canonKeys bool
+	keyKinds  []change.Kind
 	// oneChunk: the table is read as one chunk, because the sides would
 	// not cut its keys into the same ranges (see keyrange.go).
 	oneChunk bool
@@ -42,6 +50,22 @@ func (s *shape) on(i int) *shape {
 		return s.green
 	}
 	return s
+}
+
+// canonicalKeys reports whether the key texts of s's lines are canonical
+// (compared by value, or mapped) rather than as the side prints them.
+func (s *shape) canonicalKeys() bool { return s.canon != nil || s.canonKeys }
+
+// keyKind is the Kind of key column i's values, by which a canonical key
+// text is turned back into a MariaDB/MySQL literal.
+func (s *shape) keyKind(i int) change.Kind {
+	if s.canon != nil {
+		return s.canon.keyKind(i)
+	}
+	if i < len(s.keyKinds) {
+		return s.keyKinds[i]
+	}
+	return change.KindAbsent
 }
 
 // compared is the shape of the lines compared: green's columns for a
@@ -58,8 +82,7 @@ func loadShape(ctx context.Context, p *pair, t change.Table, m *transform.Mappin
 	}
 	if o.engine(0).binlog() || o.engine(1).binlog() {
 		if m != nil && !(m.Identity() && m.Target() == t) {
-			return nil, fmt.Errorf("its transform (or green name) is not compared with a %s side: verify compares such tables between PostgreSQL sides only",
-				o.engine(map[bool]int{true: 0, false: 1}[o.engine(0).binlog()]))
+			return loadMapped(ctx, p, m)
 		}
 		return loadEngines(ctx, p, t, o)
 	}

@@ -80,8 +80,13 @@ func (p *pair) close() {
 
 func (p *pair) side(i int) side { return p.sides[i] }
 
-// pg is side i's PostgreSQL connection, for what only PostgreSQL pairs
-// do (mapped tables); nil for a MariaDB/MySQL side.
+// binlog reports whether side i is MariaDB/MySQL.
+func (p *pair) binlog(i int) bool {
+	_, ok := p.sides[i].(*mySide)
+	return ok
+}
+
+// pg is side i's PostgreSQL connection; nil for a MariaDB/MySQL side.
 func (p *pair) pg(i int) *pgx.Conn {
 	if s, ok := p.sides[i].(*pgSide); ok {
 		return s.conn

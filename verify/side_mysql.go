@@ -117,6 +117,15 @@ FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?`, t.Sc
 
 func myIdent(s string) string { return "`" + strings.ReplaceAll(s, "`", "``") + "`" }
 
+// mySelect is s's select list: capture's forms for a mapped table, else
+// the columns as they are.
+func (s *shape) mySelect() string {
+	if s.sel != nil {
+		return strings.Join(s.sel, ", ")
+	}
+	return myList(s.cols)
+}
+
 func myTableName(s *shape) string { return myIdent(s.table.Schema) + "." + myIdent(s.table.Name) }
 
 func myList(names []string) string {
@@ -161,7 +170,7 @@ func (m *mySide) keyed(ctx context.Context, s *shape, keys []string, r *rowSet) 
 // myChunkSQL selects a chunk's rows; the bounds are key texts as blue
 // prints them.
 func myChunkSQL(s *shape, c chunk) string {
-	q := "SELECT " + myList(s.cols) + " FROM " + myTableName(s)
+	q := "SELECT " + s.mySelect() + " FROM " + myTableName(s)
 	var where []string
 	if c.lo != "" {
 		where = append(where, myKeyCond(s, ">", c.lo, false))
@@ -176,13 +185,13 @@ func myChunkSQL(s *shape, c chunk) string {
 }
 
 // myKeysSQL selects the rows with the given keys: key texts of the lines
-// compared (canonical ones when s is compared by value).
+// compared (canonical ones when s is compared by value or mapped).
 func myKeysSQL(s *shape, keys []string) string {
 	tuples := make([]string, len(keys))
 	for i, k := range keys {
-		tuples[i] = "(" + strings.Join(myKeyLiterals(s, k, s.canon != nil), ", ") + ")"
+		tuples[i] = "(" + strings.Join(myKeyLiterals(s, k, s.canonicalKeys()), ", ") + ")"
 	}
-	return "SELECT " + myList(s.cols) + " FROM " + myTableName(s) + " WHERE (" + myList(s.key) + ") IN (" +
+	return "SELECT " + s.mySelect() + " FROM " + myTableName(s) + " WHERE (" + myList(s.key) + ") IN (" +
 		strings.Join(tuples, ", ") + ")"
 }
 
@@ -216,8 +225,8 @@ func myKeyLiterals(s *shape, key string, canonical bool) []string {
 	for i, f := range fields {
 		raw := unescapeCopy(f)
 		col := s.my.cols[s.key[min(i, len(s.key)-1)]]
-		if canonical && s.canon != nil {
-			raw = rawOfCanonical(col, s.canon.keyKind(i), raw)
+		if canonical && s.canonicalKeys() {
+			raw = rawOfCanonical(col, s.keyKind(i), raw)
 		}
 		out[i] = myLiteral(col, raw)
 	}

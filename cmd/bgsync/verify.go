@@ -59,7 +59,11 @@ value, JSON and jsonb by value, INT UNSIGNED and bigint, BLOB and bytea by
 value, text by its UTF-8 bytes (CHAR(n) trailing spaces dropped on both sides),
 NULL only equal to NULL. Keys that are integers on both sides are cut into
 chunks; other keys on a mixed pair are read as one chunk per table. Tables
-with transforms or a green name are not compared on such pairs.
+with transforms or a green name are compared on every pair: blue's rows,
+decoded as blue's capture decodes them (a MariaDB side as from its binlog),
+are mapped through transforms.blue_to_green and compared by value with
+green's rows, decoded as green's capture decodes them (CHAR(n) trailing
+spaces dropped, MariaDB's JSON text compared as JSON).
 
 While bgsync run is syncing, a row can differ only because its change is on
 its way. verify notes the source positions when it reads a chunk and, for the
@@ -115,9 +119,7 @@ func (a *app) verify(ctx context.Context, out, errOut io.Writer, f *verifyFlags)
 	opts := verify.Options{BlueDSN: a.dsn[config.Blue], GreenDSN: a.dsn[config.Green], Tables: tables,
 		BlueEngine: verify.Engine(a.cfg.EngineOf(config.Blue)), GreenEngine: verify.Engine(a.cfg.EngineOf(config.Green)),
 		Schema: a.cfg.Name, ChunkRows: f.chunkRows, Parallel: f.parallel, Sample: f.sample, SettleTimeout: f.settleTimeout}
-	if a.anyBinlog() {
-		opts.Skip = a.mappedTables()
-	} else if opts.Mappings, err = a.verifyMappings(ctx); err != nil {
+	if opts.Mappings, err = a.verifyMappings(ctx); err != nil {
 		return err
 	}
 	if f.sample == 0 {
@@ -175,18 +177,17 @@ func (a *app) verify(ctx context.Context, out, errOut io.Writer, f *verifyFlags)
 
 // verifyMappings compiles every table's blue-to-green transform against
 // both live schemas, as run does: verify maps blue's rows through them. A
-// problem in any is a config error (exit 2).
+// problem in any is a config error (exit 2). With a MariaDB/MySQL side
+// only the tables with a transform or a green name get their mapping:
+// the others are compared by canonical value (the implicit conversions
+// between engines are what that comparison does).
 func (a *app) verifyMappings(ctx context.Context) (map[change.Table]*transform.Mapping, error) {
-	conns, err := a.connectBoth(ctx)
+	conns, err := a.connectSides(ctx)
 	if err != nil {
-		return nil, withCode(exitNoMeasure, fmt.Errorf("verify: %w", err))
+		return nil, withCode(exitNoMeasure, fmt.Errorf("verify: %s", scrubAll(err.Error())))
 	}
-	defer func() {
-		for _, c := range conns {
-			c.Close(context.Background())
-		}
-	}()
-	ms, err := a.compileTransforms(ctx, conns, config.Blue)
+	defer conns.close()
+	ms, err := a.compileTransformsOn(ctx, conns, config.Blue)
 	var ce *config.Error
 	switch {
 	case errors.As(err, &ce):
@@ -194,21 +195,17 @@ func (a *app) verifyMappings(ctx context.Context) (map[change.Table]*transform.M
 	case err != nil:
 		return nil, withCode(exitNoMeasure, fmt.Errorf("verify: %s", scrubAll(err.Error())))
 	}
-	return ms[config.Blue], nil
-}
-
-// mappedTables are the tables with a transform or a green name, which
-// verify compares between PostgreSQL sides only: on a pair with a
-// MariaDB/MySQL side each is reported as not compared.
-func (a *app) mappedTables() map[change.Table]string {
-	out := map[change.Table]string{}
+	if !a.anyBinlog() {
+		return ms[config.Blue], nil
+	}
+	out := map[change.Table]*transform.Mapping{}
 	for i := range a.cfg.TableList {
 		r := a.cfg.TransformRule(i, config.Blue)
-		if r.Target != r.Source || len(r.Rename)+len(r.Set)+len(r.Drop) > 0 {
-			out[r.Source] = fmt.Sprintf("it has transforms or a green name (%s): verify compares such tables between PostgreSQL sides only", r.Target)
+		if m := ms[config.Blue][r.Source]; m != nil && (r.Target != r.Source || len(r.Rename)+len(r.Set)+len(r.Drop) > 0) {
+			out[r.Source] = m
 		}
 	}
-	return out
+	return out, nil
 }
 
 // verifyTables resolves --tables against the synced tables.
