@@ -1,15 +1,13 @@
 package transform
 
 import (
-	"bytes"
-	"encoding/json"
+	"errors"
 	"fmt"
-	"math/big"
-	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/bgsync/bgsync/change"
+	"github.com/bgsync/bgsync/internal/pgtext"
 )
 
 // storedForm returns v as the target column will print it once stored:
@@ -55,132 +53,15 @@ func numericScale(pgType string) (int, bool) {
 	return s, err == nil && s >= 0
 }
 
-// jsonbText writes a JSON text the way PostgreSQL prints a jsonb: object
-// keys sorted by length, then bytes (the last of duplicate keys kept),
-// ", " and ": " as separators, numbers as numeric prints them.
+// jsonbText writes a JSON text the way PostgreSQL prints a jsonb
+// (pgtext.JSONB).
 func jsonbText(s string) (string, error) {
-	d := json.NewDecoder(strings.NewReader(s))
-	d.UseNumber()
-	var x any
-	if err := d.Decode(&x); err != nil {
+	out, err := pgtext.JSONB(s)
+	switch {
+	case errors.Is(err, pgtext.ErrRange):
+		return "", fmt.Errorf("%q does not fit a jsonb: %v", clip(s), err)
+	case err != nil:
 		return "", fmt.Errorf("%q is not JSON: %v", clip(s), err)
 	}
-	if d.More() {
-		return "", fmt.Errorf("%q is not JSON: text after the value", clip(s))
-	}
-	var b bytes.Buffer
-	if err := appendJSONB(&b, x); err != nil {
-		return "", err
-	}
-	return b.String(), nil
-}
-
-func appendJSONB(b *bytes.Buffer, x any) error {
-	switch v := x.(type) {
-	case nil:
-		b.WriteString("null")
-	case bool:
-		b.WriteString(strconv.FormatBool(v))
-	case json.Number:
-		n, err := jsonbNumber(string(v))
-		if err != nil {
-			return err
-		}
-		b.WriteString(n)
-	case string:
-		appendJSONBString(b, v)
-	case []any:
-		b.WriteByte('[')
-		for i, e := range v {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			if err := appendJSONB(b, e); err != nil {
-				return err
-			}
-		}
-		b.WriteByte(']')
-	case map[string]any:
-		keys := make([]string, 0, len(v))
-		for k := range v {
-			keys = append(keys, k)
-		}
-		sort.Slice(keys, func(i, j int) bool {
-			if len(keys[i]) != len(keys[j]) {
-				return len(keys[i]) < len(keys[j])
-			}
-			return keys[i] < keys[j]
-		})
-		b.WriteByte('{')
-		for i, k := range keys {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			appendJSONBString(b, k)
-			b.WriteString(": ")
-			if err := appendJSONB(b, v[k]); err != nil {
-				return err
-			}
-		}
-		b.WriteByte('}')
-	default:
-		return fmt.Errorf("unexpected JSON value %T", x)
-	}
-	return nil
-}
-
-// jsonbNumber prints a JSON number as PostgreSQL's numeric does: the
-// exponent applied, the scale kept ("1.50" stays, "1.5e-3" is "0.0015").
-func jsonbNumber(s string) (string, error) {
-	mant, exp := s, 0
-	if i := strings.IndexAny(s, "eE"); i >= 0 {
-		e, err := strconv.Atoi(strings.TrimPrefix(s[i+1:], "+"))
-		if err != nil {
-			return "", fmt.Errorf("JSON number %s: %v", s, err)
-		}
-		mant, exp = s[:i], e
-	}
-	frac := 0
-	if i := strings.IndexByte(mant, '.'); i >= 0 {
-		frac = len(mant) - i - 1
-	}
-	r, ok := new(big.Rat).SetString(s)
-	if !ok {
-		return "", fmt.Errorf("JSON number %s does not parse", s)
-	}
-	out := r.FloatString(max(frac-exp, 0))
-	if strings.HasPrefix(out, "-") && strings.Trim(out, "-0.") == "" {
-		out = out[1:] // numeric has no negative zero
-	}
 	return out, nil
-}
-
-// appendJSONBString quotes s as PostgreSQL's escape_json does.
-func appendJSONBString(b *bytes.Buffer, s string) {
-	b.WriteByte('"')
-	for _, r := range s {
-		switch r {
-		case '"':
-			b.WriteString(`\"`)
-		case '\\':
-			b.WriteString(`\\`)
-		case '\b':
-			b.WriteString(`\b`)
-		case '\f':
-			b.WriteString(`\f`)
-		case '\n':
-			b.WriteString(`\n`)
-		case '\r':
-			b.WriteString(`\r`)
-		case '\t':
-			b.WriteString(`\t`)
-		default:
-			if r < 0x20 {
-				fmt.Fprintf(b, `\u%04x`, r)
-			} else {
-				b.WriteRune(r)
-			}
-		}
-	}
-	b.WriteByte('"')
 }

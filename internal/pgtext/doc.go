@@ -48,6 +48,13 @@
 // alone is the caller's decision. Text containing a NUL byte, which
 // PostgreSQL cannot store, is an error wrapping ErrRange.
 //
+// jsonb. JSONB(s) returns the text the server prints for the JSON text s
+// stored as a jsonb (keys sorted, one layout, escapes decoded, numbers as
+// numeric prints them), or an error where the server refuses s. It is
+// bgsync's canonical JSON: two texts hold the same jsonb value exactly when
+// their JSONB texts are equal (transform, verify and the appliers compare
+// JSON through it).
+//
 // Guarantees: for every value PostgreSQL prints in the styles above,
 // Decode then Encode gives a text the server reads back as the same value
 // (tested against a live server for every type listed); Decode never panics
