@@ -36,6 +36,21 @@ type Input struct {
 	// zero where the column was last written by this stream (or never by
 	// the target itself).
 	ColumnTimes []time.Time
+	// Same, when set, reports whether a and b, two values of column i (of
+	// Columns), hold the same data. Every comparison of an image with the
+	// current row, and of the before image with the after image, goes
+	// through it. An applier sets it where the target stores a column's
+	// values in another spelling than the incoming images carry (JSON
+	// text, compared by value). Nil: change.Equal.
+	Same func(i int, a, b change.Value) bool
+}
+
+// same compares two values of column i (see Input.Same).
+func (in *Input) same(i int, a, b change.Value) bool {
+	if in.Same != nil {
+		return in.Same(i, a, b)
+	}
+	return change.Equal(a, b)
 }
 
 // Detect classifies in. See the package documentation.
@@ -52,14 +67,14 @@ func Detect(in *Input) Kind {
 		switch {
 		case in.Current == nil:
 			return UpdateMissing
-		case !matches(in.Before, in.Current):
+		case !in.matches(in.Before, in.Current):
 			return UpdateDiffers
 		}
 	case change.OpDelete:
 		switch {
 		case in.Current == nil:
 			return DeleteMissing
-		case !matches(in.Before, in.Current):
+		case !in.matches(in.Before, in.Current):
 			return DeleteDiffers
 		}
 	}
@@ -67,13 +82,13 @@ func Detect(in *Input) Kind {
 }
 
 // matches reports whether every column both the image and the row have a
-// value for is equal.
-func matches(img, row change.Row) bool {
+// value for is the same.
+func (in *Input) matches(img, row change.Row) bool {
 	for i, v := range img {
 		if !known(v) || i >= len(row) || !known(row[i]) {
 			continue
 		}
-		if !change.Equal(v, row[i]) {
+		if !in.same(i, v, row[i]) {
 			return false
 		}
 	}

@@ -14,6 +14,10 @@
 //     meets a key the target deleted (insert_deleted) when the target's
 //     tombstone is at or after the insert's commit time; that one decision
 //     does read clocks, and assumes the hosts agree to within the sync lag.
+//     Values are compared with change.Equal, or with Input.Same where the
+//     applier sets one (a target that keeps JSON in its own spelling
+//     compares it by value); the same comparison decides "converged" and,
+//     under column-merge, which columns the change modified.
 //     Known limit: a change whose before image equals, in every column, a
 //     row the target rewrote to the same values (A→B→A) is taken as seen.
 //   - Resolve turns a detected conflict into what the target should do: the

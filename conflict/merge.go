@@ -21,7 +21,7 @@ func merge(d Decision, in *Input) Decision {
 	wrote, kept := 0, 0 // columns written; columns where the target keeps a different value
 	for i, v := range in.After {
 		out[i] = change.Unchanged()
-		if !known(v) || (i < len(in.Current) && known(in.Current[i]) && change.Equal(v, in.Current[i])) {
+		if !known(v) || (i < len(in.Current) && known(in.Current[i]) && in.same(i, v, in.Current[i])) {
 			continue // nothing to write, or the target already has it
 		}
 		if !modified(in, i) {
@@ -68,5 +68,5 @@ func modified(in *Input, i int) bool {
 	if i >= len(in.Before) || !known(in.Before[i]) {
 		return true
 	}
-	return !change.Equal(in.Before[i], in.After[i])
+	return !in.same(i, in.Before[i], in.After[i])
 }

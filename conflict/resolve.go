@@ -42,7 +42,7 @@ func Resolve(rule Rule, in *Input) Decision {
 	case DeleteMissing:
 		return d.converged("the row is already gone")
 	case InsertExists, UpdateDiffers:
-		if full && matches(after, in.Current) {
+		if full && in.matches(after, in.Current) {
 			return d.converged("the target already holds the incoming row")
 		}
 	}

@@ -1,6 +1,7 @@
 package conflict
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -164,5 +165,42 @@ func TestParsePolicy(t *testing.T) {
 	}
 	if _, err := ParsePolicy("newest"); err == nil {
 		t.Error("ParsePolicy(newest) succeeded")
+	}
+}
+
+// TestSame: with Input.Same set, every comparison goes through it —
+// detection, the "converged" check and column-merge's view of what the
+// change modified — and the decision's row keeps the incoming values.
+func TestSame(t *testing.T) {
+	// Column b compares without case; the others as change.Equal does.
+	same := func(i int, a, b change.Value) bool {
+		if i == 2 && a.Kind == change.KindText && b.Kind == change.KindText {
+			return strings.EqualFold(a.S, b.S)
+		}
+		return change.Equal(a, b)
+	}
+	in := Input{Op: change.OpUpdate, Columns: cols, Before: row(1, "x", "y"), After: row(1, "z", "y"), Current: row(1, "x", "Y"), CurrentLocal: true}
+	if k := Detect(&in); k != UpdateDiffers {
+		t.Errorf("without Same: Detect = %s, want update_differs", k)
+	}
+	in.Same = same
+	if d := Resolve(Rule{Policy: Manual}, &in); d.Kind != None || d.Op != change.OpUpdate || !rowsEqual(d.Row, row(1, "z", "y")) {
+		t.Errorf("with Same: %+v, want no conflict and the incoming row", d)
+	}
+	in.Op = change.OpDelete
+	if k := Detect(&in); k != None {
+		t.Errorf("delete with Same: Detect = %s, want none", k)
+	}
+	// Converged: the target holds the incoming row in its own spelling.
+	in = Input{Op: change.OpUpdate, Columns: cols, Before: row(1, "x", "y"), After: row(1, "z", "q"), Current: row(1, "z", "Q"), CurrentLocal: true, Same: same}
+	if d := Resolve(Rule{Policy: Manual}, &in); d.Kind != UpdateDiffers || d.Resolution != Converged {
+		t.Errorf("converged with Same: %s/%s, want update_differs/converged", d.Kind, d.Resolution)
+	}
+	// column-merge: b's before and after are the same data, so the change
+	// did not modify it; a differs on the target, so it is written.
+	in = Input{Op: change.OpUpdate, Columns: cols, Before: row(1, "x", "y"), After: row(1, "z", "Y"), Current: row(1, "w", "q"), CurrentLocal: true, Same: same}
+	d := Resolve(Rule{Policy: ColumnMerge}, &in)
+	if d.Resolution != Merged || !change.Equal(d.Row[1], change.Text("z")) || d.Row[2].Kind != change.KindUnchanged {
+		t.Errorf("column-merge with Same: %s, row %v; want merged, a written, b kept", d.Resolution, d.Row)
 	}
 }
