@@ -32,7 +32,10 @@ type ColumnType struct {
 	// Scale is NUMERIC_SCALE (decimal), DATETIME_PRECISION (temporal).
 	Scale int
 	// JSON: a MySQL json column, or MariaDB's alias (longtext with a
-	// json_valid check).
+	// json_valid check; ReadTable finds both). Its values are compared by
+	// the JSON data they hold (SameJSON), and it reads as KindJSON on its
+	// own (Kind). MariaDB's alias is read like the text it is otherwise
+	// (Decode), as capture/mysql sends it.
 	JSON bool
 }
 
@@ -266,6 +269,9 @@ func Decode(col ColumnType, raw []byte, like change.Value) (change.Value, error)
 		}
 		return change.Enum(s), nil
 	case classJSON:
+		if col.DataType != "json" { // MariaDB's alias: a longtext
+			return decodeText(s, like), nil
+		}
 		switch like.Kind {
 		case change.KindArray:
 			if v, err := parseJSONArray(raw, like); err == nil {

@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/bgsync/bgsync/change"
+	"github.com/bgsync/bgsync/internal/pgtext"
 )
 
 // Arrays have no MySQL type: they are stored as JSON arrays in json or text
@@ -139,3 +140,29 @@ func parseJSONElem(e json.RawMessage, hint change.Value) (change.Value, error) {
 	}
 	return change.Numeric(s), nil
 }
+
+// SameJSON reports whether a and b, two values of a JSON column, hold the
+// same JSON data: equal values (change.Equal) are; two JSON or text
+// values are when their texts have the same jsonb form (pgtext.JSONB:
+// object members in any order, any spacing, escapes decoded, numbers by
+// their numeric value with the scale written: 1e2 is 100, 1.0 is not 1).
+// A text that is not JSON jsonb can hold is only the same as an equal
+// text. A MariaDB JSON column keeps the text it was given, and the
+// incoming images carry the source's spelling (jsonb's own, from
+// PostgreSQL), so the two are compared by data, never by spelling.
+func SameJSON(a, b change.Value) bool {
+	if change.Equal(a, b) {
+		return true
+	}
+	if !jsonText(a.Kind) || !jsonText(b.Kind) {
+		return false
+	}
+	x, err := pgtext.JSONB(a.S)
+	if err != nil {
+		return false
+	}
+	y, err := pgtext.JSONB(b.S)
+	return err == nil && x == y
+}
+
+func jsonText(k change.Kind) bool { return k == change.KindJSON || k == change.KindText }

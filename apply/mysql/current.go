@@ -35,6 +35,8 @@ type tableState struct {
 	// truncated: a TRUNCATE earlier in the group removed every row not
 	// written since.
 	truncated bool
+	// json: the table has a JSON column (compared by data: same).
+	json bool
 }
 
 func newTableState(tt *TargetTable, rule conflict.Rule) *tableState {
@@ -42,6 +44,9 @@ func newTableState(tt *TargetTable, rule conflict.Rule) *tableState {
 		uses: map[string]int{}, hints: make([]change.Value, len(tt.Columns))}
 	for _, k := range tt.Key {
 		st.keyIdx = append(st.keyIdx, tt.index[k])
+	}
+	for _, c := range tt.Columns {
+		st.json = st.json || c.JSON
 	}
 	return st
 }

@@ -45,7 +45,15 @@
 //     the current rows of every key the group touches, one query per table
 //     (SELECT cols FROM t WHERE (k1, k2) IN ((?, ?), ...) FOR UPDATE), and
 //     decodes them with Decode as the Kinds of the incoming images (see
-//     canon.go), so conflict.Detect compares like with like. It walks the
+//     canon.go), so conflict.Detect compares like with like. JSON columns
+//     (MySQL's json; MariaDB's JSON, a longtext with a json_valid check,
+//     which ReadTable recognises) are compared by the data they hold, not
+//     their spelling (SameJSON, as conflict.Input.Same), in detection, in
+//     the "converged" check and in column-merge: MariaDB keeps JSON text
+//     as it was written, while a PostgreSQL source's images carry jsonb's
+//     own text. Object member order, spacing, escapes and exponents do not
+//     matter; a number's written scale does (1.0 is not 1), as in jsonb. A
+//     text that is not JSON jsonb can hold compares as text. It walks the
 //     group in order, keeping the rows as the group leaves them, and asks
 //     conflict.Resolve about every change; it writes what the decision says
 //     and logs each conflict in <schema>.conflicts (both images as
@@ -107,8 +115,10 @@
 //     keys that are equal only under the column's collation (case, PAD
 //     SPACE) are not matched to the fetched row, and the insert that
 //     follows fails on the duplicate key until the retries run out. MySQL
-//     8's JSON type reformats JSON text, which then compares as different
-//     (MariaDB stores JSON text as it is). Map such columns with a
+//     8's JSON type keeps numbers with a fraction or an exponent as
+//     doubles and prints them so (2.50 as 2.5, 1e2 as 100.0), which then
+//     compare as different. JSON kept in a text column that is not
+//     declared JSON is compared as text. Map such columns with a
 //     transform to a type that holds the value exactly.
 //   - Writes outside a direction (bgsync conflicts resolve): OpenSession
 //     gives one connection set up as an Applier's, skip_replication

@@ -109,7 +109,7 @@ func (a *Applier) resolveChange(st *tableState, t *change.Txn, c *change.Change,
 	st.uses[key]--
 	again := st.uses[key] > 0
 	in := conflict.Input{Op: c.Op, Columns: c.Columns, Before: c.Before, After: c.After,
-		From: a.cfg.From, CommitTime: t.CommitTime}
+		From: a.cfg.From, CommitTime: t.CommitTime, Same: st.same(c.Columns)}
 	if rs.exists {
 		in.Current, in.CurrentLocal = st.aligned(rs, c.Columns), rs.local
 	}
@@ -191,7 +191,7 @@ func (a *Applier) state(ctx context.Context, states map[change.Table]*tableState
 func (a *Applier) moveOnto(st *tableState, c *change.Change, t *change.Txn, u *change.Change, from, dst *rowState) ([]change.Change, conflictRecord) {
 	in := conflict.Input{Op: change.OpInsert, Columns: c.Columns, Before: c.Before, After: u.After,
 		From: a.cfg.From, CommitTime: t.CommitTime,
-		Current: st.aligned(dst, c.Columns), CurrentLocal: dst.local}
+		Current: st.aligned(dst, c.Columns), CurrentLocal: dst.local, Same: st.same(c.Columns)}
 	d := conflict.Resolve(st.rule, &in)
 	d.Reason = "the update moved the row onto a key the target already has; " + d.Reason
 	at := *c
@@ -219,4 +219,26 @@ func (st *tableState) withKey(c *change.Change, row change.Row) change.Row {
 		}
 	}
 	return out
+}
+
+// same returns how the values of cols (a change's columns) are compared
+// with the target's (conflict.Input.Same): JSON columns by the data they
+// hold (SameJSON), every other column by change.Equal. Nil when the
+// table has no JSON column.
+func (st *tableState) same(cols []change.Column) func(int, change.Value, change.Value) bool {
+	if !st.json {
+		return nil
+	}
+	isJSON := make([]bool, len(cols))
+	for i, c := range cols {
+		if j, ok := st.tt.index[c.Name]; ok {
+			isJSON[i] = st.tt.Columns[j].JSON
+		}
+	}
+	return func(i int, a, b change.Value) bool {
+		if i < len(isJSON) && isJSON[i] {
+			return SameJSON(a, b)
+		}
+		return change.Equal(a, b)
+	}
 }

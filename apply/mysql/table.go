@@ -5,9 +5,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/bgsync/bgsync/change"
+	"github.com/go-sql-driver/mysql"
 )
 
 // Querier is what ReadTable needs: a *sql.DB, *sql.Conn or *sql.Tx.
@@ -36,7 +38,11 @@ func (t *TargetTable) Column(name string) (ColumnType, bool) {
 var ErrNoTable = errors.New("table does not exist")
 
 // ReadTable reads t's columns from information_schema.COLUMNS and its
-// primary key from information_schema.KEY_COLUMN_USAGE.
+// primary key from information_schema.KEY_COLUMN_USAGE. A column is JSON
+// when its DATA_TYPE is json (MySQL) or, on MariaDB, whose JSON is an
+// alias, when it is a longtext with a json_valid(column) check
+// (information_schema.CHECK_CONSTRAINTS), which MariaDB adds to every
+// column declared JSON.
 func ReadTable(ctx context.Context, q Querier, t change.Table) (*TargetTable, error) {
 	rows, err := q.QueryContext(ctx, `SELECT COLUMN_NAME, LOWER(DATA_TYPE), LOWER(COLUMN_TYPE),
 	COALESCE(CHARACTER_MAXIMUM_LENGTH, 0), COALESCE(NUMERIC_SCALE, DATETIME_PRECISION, 0)
@@ -46,6 +52,7 @@ ORDER BY ORDINAL_POSITION`, t.Schema, t.Name)
 		return nil, fmt.Errorf("inspect target table %s: %w", t, err)
 	}
 	tt := &TargetTable{Name: t, index: map[string]int{}}
+	longtext := false
 	for rows.Next() {
 		var c ColumnType
 		var colType string
@@ -55,6 +62,7 @@ ORDER BY ORDINAL_POSITION`, t.Schema, t.Name)
 		}
 		c.Unsigned = strings.Contains(colType, "unsigned")
 		c.JSON = c.DataType == "json"
+		longtext = longtext || c.DataType == "longtext"
 		tt.index[c.Name] = len(tt.Columns)
 		tt.Columns = append(tt.Columns, c)
 	}
@@ -63,6 +71,17 @@ ORDER BY ORDINAL_POSITION`, t.Schema, t.Name)
 	}
 	if len(tt.Columns) == 0 {
 		return nil, fmt.Errorf("target table %s: %w", t, ErrNoTable)
+	}
+	if longtext {
+		json, err := mariaDBJSONColumns(ctx, q, t)
+		if err != nil {
+			return nil, err
+		}
+		for i, c := range tt.Columns {
+			if c.DataType == "longtext" && json[c.Name] {
+				tt.Columns[i].JSON = true
+			}
+		}
 	}
 	rows, err = q.QueryContext(ctx, `SELECT COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE
 WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND CONSTRAINT_NAME = 'PRIMARY'
@@ -85,6 +104,41 @@ ORDER BY ORDINAL_POSITION`, t.Schema, t.Name)
 		return nil, fmt.Errorf("target table %s has no primary key", t)
 	}
 	return tt, nil
+}
+
+// jsonValid matches the check MariaDB adds to a column declared JSON
+// (transform.ReadMySQLColumns knows the alias by the same rule).
+var jsonValid = regexp.MustCompile("(?i)^\\s*json_valid\\(\\s*`?([^`]+?)`?\\s*\\)\\s*$")
+
+// mariaDBJSONColumns returns the columns of t that MariaDB declared JSON:
+// those with a json_valid(column) check. MySQL has a json type of its own
+// and no such alias; its CHECK_CONSTRAINTS has no TABLE_NAME (8.0.16+) or
+// does not exist: none are found there.
+func mariaDBJSONColumns(ctx context.Context, q Querier, t change.Table) (map[string]bool, error) {
+	rows, err := q.QueryContext(ctx, `SELECT CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS
+WHERE CONSTRAINT_SCHEMA = ? AND TABLE_NAME = ?`, t.Schema, t.Name)
+	if err != nil {
+		var me *mysql.MySQLError
+		if errors.As(err, &me) && (me.Number == 1054 || me.Number == 1109) { // unknown column, unknown table
+			return nil, nil
+		}
+		return nil, fmt.Errorf("inspect checks of %s: %w", t, err)
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for rows.Next() {
+		var clause string
+		if err := rows.Scan(&clause); err != nil {
+			return nil, fmt.Errorf("inspect checks of %s: %w", t, err)
+		}
+		if m := jsonValid.FindStringSubmatch(clause); m != nil {
+			out[m[1]] = true
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("inspect checks of %s: %w", t, err)
+	}
+	return out, nil
 }
 
 // CheckTargets verifies that every target table exists and has a primary
