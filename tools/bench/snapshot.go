@@ -330,7 +330,6 @@ func (e *env) snapLoad(ctx context.Context, rows []int) error {
 			for _, sql := range []string{
 				"INSERT INTO " + t.name + " " + t.sel + " FROM generate_series(1, " + strconv.Itoa(rows[i]) + "::bigint) g",
 				"ALTER TABLE " + t.name + " ADD PRIMARY KEY (" + t.key + ")",
-				"VACUUM (ANALYZE) " + t.name,
 			} {
 				if _, err := conn.Exec(ctx, sql); err != nil {
 					return fmt.Errorf("blue: %s: %s: %w", t.name, strings.SplitN(sql, " (", 2)[0], err)
@@ -339,7 +338,24 @@ func (e *env) snapLoad(ctx context.Context, rows []int) error {
 			return nil
 		})
 	}
-	return g.Wait()
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	// Vacuumed once every load has committed: a vacuum that runs while
+	// another table's load is open cannot mark its pages all-visible, and
+	// every index-only scan (bgsync's key ranges are cut by one) would
+	// fetch each row from the heap, which a settled table does not.
+	conn, err := e.blue.connect(ctx, snapDB)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.Background())
+	for _, t := range snapTables {
+		if _, err := conn.Exec(ctx, "VACUUM (ANALYZE) "+t.name); err != nil {
+			return fmt.Errorf("blue: VACUUM %s: %w", t.name, err)
+		}
+	}
+	return nil
 }
 
 func checkpoint(ctx context.Context, conns ...*pgx.Conn) error {
