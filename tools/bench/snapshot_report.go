@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"runtime"
 	"strings"
 )
 
@@ -74,7 +75,8 @@ func (r *report) snapshotDetails(w io.Writer) {
 		}
 		fmt.Fprintln(w)
 		fmt.Fprintf(w, "                  (seconds: start → exit, wall clock; CPU s and RSS: the copying processes' own, pg_dump + psql or bgsync, RSS the larger\n"+
-			"                  of pg_dump's and psql's peaks; blue PG, green PG: CPU s of each cluster's processes meanwhile; machine: busy of available CPU s)\n")
+			"                  of pg_dump's and psql's peaks; blue PG, green PG: CPU s of each cluster's processes meanwhile; machine: busy of available CPU s,\n"+
+			"                  %d CPUs)\n", runtime.NumCPU())
 		fmt.Fprintf(w, "                  %-22s %10s %8s %12s %9s %8s %9s %9s %14s\n", "", "rows", "seconds", "rows/s", "CPU s", "RSS MiB", "blue PG", "green PG", "machine")
 		for _, c := range []struct {
 			name string
@@ -105,7 +107,7 @@ func (r *report) snapshotDetails(w io.Writer) {
 		}
 	}
 	if m := s.my; m != nil && m.ran {
-		fmt.Fprintf(w, "  snapshot MariaDB MariaDB blue: %s %s, %s %s", snapMyTables[0].name, thousands(float64(m.rows[0])),
+		fmt.Fprintf(w, "  snapshot my→pg  MariaDB blue: %s %s, %s %s", snapMyTables[0].name, thousands(float64(m.rows[0])),
 			snapMyTables[1].name, thousands(float64(m.rows[1])))
 		if m.load > 0 {
 			fmt.Fprintf(w, "; loaded in %.1f s", m.load.Seconds())
