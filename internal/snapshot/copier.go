@@ -202,7 +202,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		"snapshot_position", cfg.FormatPosition(views[0].Position()))
 	cfg.Progress.setRunning(true)
 	defer cfg.Progress.setRunning(false)
-	rows, copied, err := copyChunks(ctx, &cfg, views, todo)
+	rows, copied, err := copyChunks(ctx, &cfg, views, interleave(todo))
 	res.Rows, res.Copied = rows, copied
 	if err != nil {
 		return res, err
@@ -320,6 +320,30 @@ func lowHigh(chunks []applypg.SnapshotChunk) (lo, hi change.Position) {
 		hi = max(hi, c.Position)
 	}
 	return lo, hi
+}
+
+// interleave orders chunks round-robin across tables (the first chunk of
+// each table, then the second of each, ...), so workers running together
+// write different tables: several writers appending to one table's primary
+// key at once leave its index half-packed and cost the target more CPU.
+func interleave(chunks []applypg.SnapshotChunk) []applypg.SnapshotChunk {
+	var order []change.Table
+	by := map[change.Table][]applypg.SnapshotChunk{}
+	for _, c := range chunks {
+		if _, ok := by[c.Table]; !ok {
+			order = append(order, c.Table)
+		}
+		by[c.Table] = append(by[c.Table], c)
+	}
+	out := make([]applypg.SnapshotChunk, 0, len(chunks))
+	for i := 0; len(out) < len(chunks); i++ {
+		for _, t := range order {
+			if i < len(by[t]) {
+				out = append(out, by[t][i])
+			}
+		}
+	}
+	return out
 }
 
 // copyChunks runs the workers over todo; the first error stops them all.

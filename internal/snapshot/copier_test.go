@@ -82,3 +82,15 @@ func TestLowHigh(t *testing.T) {
 		t.Errorf("low, high = %d, %d; want 20, 70", lo, hi)
 	}
 }
+
+func TestInterleave(t *testing.T) {
+	a, b := change.Table{Schema: "s", Name: "a"}, change.Table{Schema: "s", Name: "b"}
+	in := []applypg.SnapshotChunk{{Table: a, N: 0}, {Table: a, N: 1}, {Table: a, N: 2}, {Table: b, N: 0}}
+	var got []string
+	for _, c := range interleave(in) {
+		got = append(got, c.Table.Name+string(rune('0'+c.N)))
+	}
+	if strings.Join(got, " ") != "a0 b0 a1 a2" {
+		t.Errorf("interleave = %v, want a0 b0 a1 a2", got)
+	}
+}
