@@ -307,26 +307,12 @@ func keyString(tt *targetTable, c *change.Change) string {
 // planCopy turns a run of inserts into one COPY in text format.
 func (p *plan) planCopy(t *change.Txn, tt *targetTable, cols []string, run []change.Change) error {
 	buf := make([]byte, 0, len(run)*64*len(cols)/4)
-	var scratch []byte
 	for k := range run {
-		for ci, v := range run[k].After {
-			if ci > 0 {
-				buf = append(buf, '\t')
-			}
-			switch v.Kind {
-			case change.KindNull:
-				buf = append(buf, '\\', 'N')
-				continue
-			case change.KindUnchanged, change.KindAbsent:
-				return fmt.Errorf("insert key %s: column %s has no value (%s)", keyString(tt, &run[k]), cols[ci], v.Kind)
-			}
-			var err error
-			if scratch, err = pgtext.Encode(scratch[:0], v); err != nil {
-				return fmt.Errorf("insert key %s column %s: %w", keyString(tt, &run[k]), cols[ci], err)
-			}
-			buf = pgtext.AppendCopyText(buf, scratch)
+		var ci int
+		var err error
+		if buf, ci, err = pgtext.AppendCopyRow(buf, run[k].After); err != nil {
+			return fmt.Errorf("insert key %s column %s: %w", keyString(tt, &run[k]), cols[ci], err)
 		}
-		buf = append(buf, '\n')
 	}
 	p.stmts = append(p.stmts, stmt{sql: copySQL(tt.name, cols), copyData: buf, op: change.OpInsert,
 		rows: len(run), first: &run[0], pos: t.Position})

@@ -114,14 +114,7 @@ Run "bgsync setup" first.`,
 }
 
 func (a *app) run(ctx context.Context, progress, drainTimeout time.Duration) error {
-	var maps map[config.Side]mappings
-	var starts map[config.Side]change.Position
-	var err error
-	if a.anyBinlog() {
-		starts, maps, err = a.preflightBinlog(ctx)
-	} else {
-		maps, err = a.preflight(ctx)
-	}
+	starts, maps, err := a.preflightAny(ctx)
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
@@ -242,6 +235,16 @@ func (a *app) directionConfig(src, dst config.Side, brokers []string, maps mappi
 		HeartbeatInterval: a.cfg.Lag.HeartbeatInterval.Std(),
 		Logger:            a.log,
 	}
+}
+
+// preflightAny is preflight or, with a MariaDB/MySQL side,
+// preflightBinlog (whose binlog start positions it also returns).
+func (a *app) preflightAny(ctx context.Context) (map[config.Side]change.Position, map[config.Side]mappings, error) {
+	if a.anyBinlog() {
+		return a.preflightBinlog(ctx)
+	}
+	maps, err := a.preflight(ctx)
+	return nil, maps, err
 }
 
 // preflight fails fast, with exit code 2, when setup has not been run, a

@@ -188,13 +188,7 @@ func (a *app) copyInitial(ctx context.Context, progress *snapshot.Progress) (sna
 // snapshotConfig builds the copier's config for src → dst: the compiled
 // mappings, the source's views and each table's conflict rule for merge.
 func (a *app) snapshotConfig(ctx context.Context, src, dst config.Side, progress *snapshot.Progress) (snapshot.Config, error) {
-	var maps map[config.Side]mappings
-	var err error
-	if a.anyBinlog() {
-		_, maps, err = a.preflightBinlog(ctx)
-	} else {
-		maps, err = a.preflight(ctx)
-	}
+	_, maps, err := a.preflightAny(ctx)
 	if err != nil {
 		return snapshot.Config{}, err
 	}

@@ -1,5 +1,11 @@
 package pgtext
 
+import (
+	"fmt"
+
+	"github.com/bgsync/bgsync/change"
+)
+
 // AppendCopyText appends v escaped as a field of COPY's text format:
 // backslash, tab, newline and carriage return are backslashed, so the
 // field never splits a line or a row.
@@ -112,4 +118,30 @@ func hexDigit(c byte) int {
 		return int(c-'A') + 10
 	}
 	return -1
+}
+
+// AppendCopyRow appends row as one line of COPY's text format, newline
+// included: \N for NULL, every other value in its text form, escaped. A
+// value with no text form (unchanged TOAST, absent, or one Encode
+// refuses) stops it: the column's index and the error are returned.
+func AppendCopyRow(dst []byte, row change.Row) ([]byte, int, error) {
+	var scratch [128]byte
+	for i, v := range row {
+		if i > 0 {
+			dst = append(dst, '\t')
+		}
+		switch v.Kind {
+		case change.KindNull:
+			dst = append(dst, '\\', 'N')
+			continue
+		case change.KindUnchanged, change.KindAbsent:
+			return dst, i, fmt.Errorf("no value (%s)", v.Kind)
+		}
+		txt, err := Encode(scratch[:0], v)
+		if err != nil {
+			return dst, i, err
+		}
+		dst = AppendCopyText(dst, txt)
+	}
+	return append(dst, '\n'), -1, nil
 }

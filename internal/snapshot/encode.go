@@ -47,27 +47,14 @@ func encodeRows(ctx context.Context, v View, t *Table, cols []change.Column,
 	})
 }
 
-// appendCopyRow appends one row as a line of COPY text.
+// appendCopyRow appends one row as a line of COPY text, naming the
+// column of a value with no text form.
 func appendCopyRow(dst []byte, cols []change.Column, row change.Row) ([]byte, error) {
-	var field []byte
-	for i, v := range row {
-		if i > 0 {
-			dst = append(dst, '\t')
-		}
-		switch v.Kind {
-		case change.KindNull:
-			dst = append(dst, '\\', 'N')
-			continue
-		case change.KindAbsent, change.KindUnchanged:
-			return nil, fmt.Errorf("column %s: no value", cols[i].Name)
-		}
-		var err error
-		if field, err = pgtext.Encode(field[:0], v); err != nil {
-			return nil, fmt.Errorf("column %s: %w", cols[i].Name, err)
-		}
-		dst = pgtext.AppendCopyText(dst, field)
+	out, i, err := pgtext.AppendCopyRow(dst, row)
+	if err != nil {
+		return nil, fmt.Errorf("column %s: %w", cols[i].Name, err)
 	}
-	return append(dst, '\n'), nil
+	return out, nil
 }
 
 // keyText renders a row's key as "(a, b)=(1, x)".
