@@ -82,7 +82,7 @@ func testSnapshotLive(t *testing.T, name string, p enginePair, dirs string) {
 	stop := make(chan struct{})
 	wrote := make(chan error, 1)
 	var committed atomic.Int64 // w is the writer's alone until it stops
-	go func() { // the application keeps writing to blue
+	go func() {                // the application keeps writing to blue
 		for {
 			select {
 			case <-stop:
@@ -122,7 +122,7 @@ func testSnapshotLive(t *testing.T, name string, p enginePair, dirs string) {
 	}
 	copied := time.Since(start)
 	duringCopy := committed.Load() // seeded transactions not counted
-	time.Sleep(2 * time.Second) // and some streaming
+	time.Sleep(2 * time.Second)    // and some streaming
 	close(stop)
 	if err := <-wrote; err != nil {
 		t.Fatal(err)
