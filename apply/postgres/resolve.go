@@ -98,7 +98,7 @@ func (a *Applier) resolveGroup(ctx context.Context, txns []*change.Txn) ([]*chan
 			if d.Resolution == conflict.Merged || (rule.Policy == conflict.ColumnMerge && d.Op == change.OpUpdate) {
 				d.Row = st.withKey(c, d.Row) // a merged row leaves its key unchanged, but the update needs it
 			}
-			if d.Kind != conflict.None && (t.Position > a.catchUp || d.Resolution == conflict.Unresolved) {
+			if d.Kind != conflict.None && a.logged(t, d.Resolution.String()) {
 				records = append(records, a.record(st.tt, c, t, &in, rule, d))
 			}
 			switch d.Op {
@@ -112,7 +112,7 @@ func (a *Applier) resolveGroup(ctx context.Context, txns []*change.Txn) ([]*chan
 						u := change.Change{Op: change.OpUpdate, Table: c.Table, Columns: c.Columns, After: d.Row, Seq: c.Seq}
 						moves, rec := a.moveOnto(st, rule, c, t, &u, rs, dst)
 						eff.Changes = append(eff.Changes, moves...)
-						if t.Position > a.catchUp || rec.label.Resolution == conflict.Unresolved.String() {
+						if a.logged(t, rec.label.Resolution) {
 							records = append(records, rec)
 						}
 						break
@@ -148,7 +148,7 @@ func (a *Applier) resolveGroup(ctx context.Context, txns []*change.Txn) ([]*chan
 				}
 				moves, rec := a.moveOnto(st, rule, c, t, &u, rs, dst)
 				eff.Changes = append(eff.Changes, moves...)
-				if t.Position > a.catchUp || rec.label.Resolution == conflict.Unresolved.String() {
+				if a.logged(t, rec.label.Resolution) {
 					records = append(records, rec)
 				}
 			case change.OpDelete:
@@ -174,6 +174,13 @@ func (a *Applier) ruleFor(st *tableState, t *change.Txn) conflict.Rule {
 		return conflict.Rule{Policy: conflict.BlueWins}
 	}
 	return conflict.Rule{Policy: conflict.GreenWins}
+}
+
+// logged reports whether a conflict of t, ended with resolution, goes to
+// the conflicts table: every one, except in an initial copy's catch-up
+// (ruleFor), where only a change left unresolved is.
+func (a *Applier) logged(t *change.Txn, resolution string) bool {
+	return t.Position > a.catchUp || resolution == conflict.Unresolved.String()
 }
 
 // state returns the table state of a source table, loading the target

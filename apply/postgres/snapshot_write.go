@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/bgsync/bgsync/change"
+	"github.com/bgsync/bgsync/conflict"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 )
@@ -26,7 +27,7 @@ type ChunkWriter struct {
 func OpenChunkWriter(ctx context.Context, dsn, schema, direction, origin string) (*ChunkWriter, error) {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
-		return nil, fmt.Errorf("snapshot: parse the target DSN: %w", redactParseErr(err))
+		return nil, errors.New("snapshot: invalid target connection string") // the parse error can quote it
 	}
 	cfg.RuntimeParams["timezone"] = "UTC"
 	cfg.RuntimeParams["application_name"] = "bgsync snapshot"
@@ -48,19 +49,12 @@ func (w *ChunkWriter) Close() {
 	w.conn.Close(ctx)
 }
 
-// Merge says how a chunk meets rows the target already has.
+// Merge says how a chunk meets rows the target already has: by the
+// table's conflict rule, the copied rows coming from side From.
 type Merge struct {
-	// Policy is the table's conflict policy name; Favoured is true when
-	// the source's row wins outright (the policy favours the source's
-	// side), false when the target's does; with LWW set, last-writer-wins
-	// decides by TimestampColumn, or else by the target row's commit time
-	// against the snapshot's time.
-	Policy          string
-	SourceWins      bool
-	LWW             bool
-	Manual          bool
-	TimestampColumn string
-	Key             []string // the target's primary key columns
+	Rule conflict.Rule
+	From conflict.Side
+	Key  []string // the target's primary key columns
 }
 
 // CopyCommitTime is the commit time the target records (through the
@@ -82,8 +76,7 @@ func (w *ChunkWriter) Write(ctx context.Context, c SnapshotChunk, target change.
 	s := quoteIdent(w.schema)
 	var n int64
 	err := pgx.BeginFunc(ctx, w.conn, func(tx pgx.Tx) error {
-		lsn := fmt.Sprintf("%X/%X", uint32(pos>>32), uint32(pos))
-		if _, err := tx.Exec(ctx, `SELECT pg_replication_origin_xact_setup($1::pg_lsn, $2)`, lsn, CopyCommitTime); err != nil {
+		if _, err := tx.Exec(ctx, `SELECT pg_replication_origin_xact_setup($1::pg_lsn, $2)`, pos.String(), CopyCommitTime); err != nil {
 			return &TargetError{Op: "tag the chunk's transaction", Err: err}
 		}
 		names := make([]string, len(cols))
@@ -141,29 +134,38 @@ func (w *ChunkWriter) merge(ctx context.Context, tx pgx.Tx, c SnapshotChunk, tar
 		join = append(join, "t."+k+" = s."+k)
 	}
 	// incoming: whether the staged row s beats the target's row t.
+	// Column-merge has no per-column times for copied rows: it decides the
+	// row as last-writer-wins does.
+	manual := m.Rule.Policy == conflict.Manual
 	incoming := "false"
-	switch {
-	case m.Manual:
-	case m.LWW && m.TimestampColumn != "":
-		tc := quoteIdent(m.TimestampColumn)
+	switch p := m.Rule.Policy; {
+	case manual:
+	case p == conflict.BlueWins:
+		incoming = strconv.FormatBool(m.From == conflict.Blue)
+	case p == conflict.GreenWins:
+		incoming = strconv.FormatBool(m.From == conflict.Green)
+	case m.Rule.TimestampColumn != "":
+		tc := quoteIdent(m.Rule.TimestampColumn)
 		incoming = "(t." + tc + " IS NULL OR s." + tc + " > t." + tc + ")"
-	case m.LWW:
+	default:
 		incoming = "coalesce(pg_xact_commit_timestamp(t.xmin) <= $2::timestamptz, true)"
-	case m.SourceWins:
-		incoming = "true"
 	}
 	resolution := `CASE WHEN ` + incoming + ` THEN 'incoming_wins' ELSE 'target_wins' END`
-	if m.Manual {
+	if manual {
 		resolution = `'unresolved'`
+	}
+	policy := m.Rule.Policy.String()
+	if m.Rule.TimestampColumn != "" {
+		policy += " (" + m.Rule.TimestampColumn + ")"
 	}
 	logSQL := `INSERT INTO ` + quoteIdent(w.schema) + `.conflicts (direction, table_name, key, kind, policy, resolution, reason,
 	incoming_op, incoming_after, target_row, incoming_commit_time, target_commit_time, source_position, resolved)
 SELECT $1, ` + quoteLiteral(target.String()) + `, jsonb_build_object(` + strings.Join(keyJSON, ", ") + `), 'insert_exists', $3, ` + resolution + `,
 	'the initial copy met a row the target already had (target_not_empty: merge)', 'insert', to_jsonb(s), to_jsonb(t),
-	$2::timestamptz, pg_xact_commit_timestamp(t.xmin), $4, ` + strconv.FormatBool(!m.Manual) + `
+	$2::timestamptz, pg_xact_commit_timestamp(t.xmin), $4, ` + strconv.FormatBool(!manual) + `
 FROM bgsync_snapshot_stage s JOIN ` + into + ` t ON ` + strings.Join(join, " AND ") + `
 WHERE ` + strings.Join(diff, " OR ")
-	if _, err := tx.Exec(ctx, logSQL, w.direction, at, m.Policy, posText); err != nil {
+	if _, err := tx.Exec(ctx, logSQL, w.direction, at, policy, posText); err != nil {
 		return fmt.Errorf("target table %s: log the conflicts of chunk %d: %w", target, c.N, err)
 	}
 	names := strings.Join(quoteAll(cols), ", ")
@@ -184,8 +186,7 @@ ON CONFLICT (` + strings.Join(key, ", ") + `) DO `
 	if _, err := tx.Exec(ctx, upsert, args...); err != nil {
 		return fmt.Errorf("target table %s: merge chunk %d: %w", target, c.N, err)
 	}
-	_, err := tx.Exec(ctx, `DROP TABLE bgsync_snapshot_stage`)
-	return err
+	return nil // the staging table goes at COMMIT
 }
 
 func quoteAll(names []string) []string {
@@ -200,14 +201,4 @@ func quoteAll(names []string) []string {
 func isUndefinedTable(err error) bool {
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && pe.Code == "42P01"
-}
-
-// redactParseErr drops the text of a DSN parse error, which can quote the
-// DSN and its password.
-func redactParseErr(err error) error {
-	var pe *pgconn.ParseConfigError
-	if errors.As(err, &pe) {
-		return errors.New("invalid connection string")
-	}
-	return err
 }

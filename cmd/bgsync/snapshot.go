@@ -12,7 +12,6 @@ import (
 
 	applypg "github.com/bgsync/bgsync/apply/postgres"
 	capturepg "github.com/bgsync/bgsync/capture/postgres"
-	"github.com/bgsync/bgsync/conflict"
 	"github.com/bgsync/bgsync/internal/config"
 	"github.com/bgsync/bgsync/internal/snapshot"
 	"github.com/spf13/cobra"
@@ -229,28 +228,9 @@ func (a *app) snapshotConfig(ctx context.Context, src, dst config.Side, progress
 			to = m.Target()
 		}
 		rule := rules[to.String()]
-		cfg.Tables = append(cfg.Tables, snapshot.Table{Source: from, Target: to, Mapping: m, Merge: mergeRule(rule, src)})
+		cfg.Tables = append(cfg.Tables, snapshot.Table{Source: from, Target: to, Mapping: m, Merge: applypg.Merge{Rule: rule, From: conflictSide(src)}})
 	}
 	return cfg, nil
-}
-
-// mergeRule is a table's conflict rule as the copy's merge applies it.
-func mergeRule(r conflict.Rule, src config.Side) applypg.Merge {
-	m := applypg.Merge{Policy: r.Policy.String(), TimestampColumn: r.TimestampColumn}
-	switch r.Policy {
-	case conflict.BlueWins:
-		m.SourceWins = src == config.Blue
-	case conflict.GreenWins:
-		m.SourceWins = src == config.Green
-	case conflict.Manual:
-		m.Manual = true
-	default: // last-writer-wins, column-merge (decided row by row here)
-		m.LWW = true
-	}
-	if r.TimestampColumn != "" {
-		m.Policy += " (" + r.TimestampColumn + ")"
-	}
-	return m
 }
 
 // initialLoad is run's part of the initial copy. With initial_load: auto

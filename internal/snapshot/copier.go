@@ -61,12 +61,12 @@ type Config struct {
 
 // Result sums up a copy.
 type Result struct {
-	Rows           int64 // copied by this run
-	Chunks         int   // in the plan
-	Copied         int   // copied by this run
-	AlreadyDone    int   // done by an earlier run, not copied again
-	Resumed        bool  // an unfinished copy was continued
-	Low, High      change.Position
+	Rows           int64           // copied by this run
+	Chunks         int             // in the plan
+	Copied         int             // copied by this run
+	AlreadyDone    int             // done by an earlier run, not copied again
+	Resumed        bool            // an unfinished copy was continued
+	Low            change.Position // lowest range position: where streaming starts
 	LowText        string
 	Duration       time.Duration
 	AlreadyStarted time.Time
@@ -207,7 +207,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	if err != nil {
 		return res, err
 	}
-	res.Low, res.High = lowHigh(final.Chunks)
+	res.Low = lowest(final.Chunks)
 	res.LowText = cfg.FormatPosition(res.Low)
 	if err := applypg.FinishSnapshot(ctx, conn, cfg.Schema, cfg.Direction, res.Low, res.LowText); err != nil {
 		return res, err
@@ -217,13 +217,13 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 }
 
 func connectTarget(ctx context.Context, dsn string) (*pgx.Conn, error) {
-	conn, err := pgx.Connect(ctx, dsn)
+	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
-		var msg string
-		if cfg, perr := pgx.ParseConfig(dsn); perr == nil {
-			msg = fmt.Sprintf(" %s:%d", cfg.Host, cfg.Port)
-		}
-		return nil, fmt.Errorf("snapshot: connect to the target%s: %w", msg, errors.Unwrap(err))
+		return nil, errors.New("snapshot: invalid target connection string") // the parse error can quote it
+	}
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("snapshot: connect to the target %s:%d: %w", cfg.Host, cfg.Port, err)
 	}
 	return conn, nil
 }
@@ -308,12 +308,13 @@ func checkPlanTables(cfg *Config, plan *applypg.SnapshotPlan) error {
 		cfg.Direction, strings.Join(added, ", "), strings.Join(dropped, ", "))
 }
 
-func lowHigh(chunks []applypg.SnapshotChunk) (lo, hi change.Position) {
+// lowest is the lowest position a chunk was read at.
+func lowest(chunks []applypg.SnapshotChunk) change.Position {
+	var lo change.Position
 	for i, c := range chunks {
 		if i == 0 || c.Position < lo {
 			lo = c.Position
 		}
-		hi = max(hi, c.Position)
 	}
-	return lo, hi
+	return lo
 }
