@@ -103,6 +103,7 @@ type SnapshotView struct {
 	keep   *exported
 	closed bool
 	cols   map[change.Table][]viewColumn
+	keys   map[change.Table][]string // primary-key columns in key order
 }
 
 type viewColumn struct {
@@ -124,7 +125,7 @@ func openView(ctx context.Context, dsn, snapshot string, pos change.Position, ke
 	if err != nil {
 		return nil, &SourceError{Op: fmt.Sprintf("connect to %s:%d for the snapshot", cfg.Host, cfg.Port), Err: err}
 	}
-	v := &SnapshotView{conn: conn, pos: pos, keep: keep, cols: map[change.Table][]viewColumn{}}
+	v := &SnapshotView{conn: conn, pos: pos, keep: keep, cols: map[change.Table][]viewColumn{}, keys: map[change.Table][]string{}}
 	if _, err := conn.Exec(ctx, `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY`); err != nil {
 		conn.Close(ctx)
 		return nil, &SourceError{Op: "begin the snapshot transaction", Err: err}
@@ -217,8 +218,12 @@ ORDER BY a.attnum`, quoteTable(t))
 	return out, nil
 }
 
-// keyColumns lists the primary-key columns in key order.
+// keyColumns lists the primary-key columns in key order (read once per
+// table and view: every chunk's COPY needs them).
 func (v *SnapshotView) keyColumns(ctx context.Context, t change.Table) ([]string, error) {
+	if k, ok := v.keys[t]; ok {
+		return k, nil
+	}
 	rows, err := v.conn.Query(ctx, `SELECT a.attname FROM pg_index i
 CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, n)
 JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
@@ -233,6 +238,7 @@ WHERE i.indrelid = to_regclass($1) AND i.indisprimary ORDER BY k.n`, quoteTable(
 	if len(keys) == 0 {
 		return nil, fmt.Errorf("snapshot: table %s has no primary key", t)
 	}
+	v.keys[t] = keys
 	return keys, nil
 }
 
