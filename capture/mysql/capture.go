@@ -90,7 +90,11 @@ func (c *Capture) Stats() Stats {
 // itself. See the package documentation for the contract.
 func (c *Capture) Run(ctx context.Context, out chan<- *change.Txn) error {
 	dsn, _ := parseDSN(c.cfg.DSN) // checked by New
-	cur, base, err := CurrentPosition(ctx, c.cfg.DSN)
+	var domain *uint32
+	if c.cfg.GTID {
+		domain = &c.cfg.GTIDDomain
+	}
+	cur, base, err := currentPosition(ctx, c.cfg.DSN, domain)
 	if err != nil {
 		return err
 	}
@@ -99,24 +103,25 @@ func (c *Capture) Run(ctx context.Context, out chan<- *change.Txn) error {
 		c.start.CompareAndSwap(0, uint64(cur))
 		start = change.Position(c.start.Load())
 	}
+	form := Form{Base: base, GTID: c.cfg.GTID, Domain: c.cfg.GTIDDomain}
 	syncer := replication.NewBinlogSyncer(c.syncerConfig(dsn.Net, dsn.Addr, dsn.User, dsn.Passwd, dsn.TLS))
 	defer syncer.Close()
-	streamer, err := syncer.StartSync(gomysql.Position{Name: fileName(base, uint32(start>>32)), Pos: uint32(start)})
+	streamer, err := c.startSync(syncer, start, base)
 	if err != nil {
-		return sourceError(fmt.Sprintf("start binlog stream of %s at %s", dsn.Addr, FormatPosition(start, base)), err)
+		return sourceError(fmt.Sprintf("start binlog stream of %s at %s", dsn.Addr, form.Format(start)), err)
 	}
 	c.started.Store(true)
 	defer c.started.Store(false)
-	c.cfg.Logger.Info("capture started", "source", dsn.Addr, "position", FormatPosition(start, base))
+	c.cfg.Logger.Info("capture started", "source", dsn.Addr, "position", form.Format(start))
 
-	d := newDecoder(c.filter, base, start, c.cfg.AcceptSchemaChangeThrough)
+	d := newDecoder(c.filter, form, start, c.cfg.AcceptSchemaChangeThrough)
 	for {
 		ev, err := streamer.GetEvent(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			return sourceError("read binlog of "+dsn.Addr+" after "+FormatPosition(max(start, d.stats.read), base), err)
+			return sourceError("read binlog of "+dsn.Addr+" after "+form.Format(max(start, d.stats.read)), err)
 		}
 		txn, err := d.handle(ev)
 		if err != nil {
@@ -134,6 +139,25 @@ func (c *Capture) Run(ctx context.Context, out chan<- *change.Txn) error {
 			}
 		}
 	}
+}
+
+// startSync starts the stream right after start: at its file and offset,
+// or, for a GTID position, after that GTID (MariaDB's slave_connect_state;
+// the zero GTID streams from the oldest binary log).
+func (c *Capture) startSync(syncer *replication.BinlogSyncer, start change.Position, base string) (*replication.BinlogStreamer, error) {
+	if !IsGTID(start) {
+		return syncer.StartSync(gomysql.Position{Name: fileName(base, uint32(start>>32)), Pos: uint32(start)})
+	}
+	g := gtidOf(start, c.cfg.GTIDDomain)
+	text := ""
+	if g.Seq != 0 {
+		text = g.String()
+	}
+	set, err := gomysql.ParseMariadbGTIDSet(text)
+	if err != nil {
+		return nil, err
+	}
+	return syncer.StartSyncGTID(set)
 }
 
 func (c *Capture) publishStats(d *decoder) {

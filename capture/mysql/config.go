@@ -35,6 +35,14 @@ type Config struct {
 	// transaction with a row change on it is bgsync's own write and is
 	// dropped as an echo. Zero: none (MariaDB needs none).
 	Marker change.Table
+	// GTID makes positions MariaDB GTIDs of domain GTIDDomain
+	// (GTIDPosition) instead of binlog file offsets (PositionOf), and Run
+	// resumes by GTID: after a failover, pointed at the new primary (a
+	// replica that logged the old primary's transactions with
+	// log_slave_updates), it goes on where it was. MariaDB only; Start and
+	// AcceptSchemaChangeThrough must be of the same form.
+	GTID       bool
+	GTIDDomain uint32
 	// Start is where Run starts when Ack was never given a non-zero
 	// position: the end of the last transaction already held by the
 	// target. Zero: the server's binlog position at the first Run.
@@ -67,6 +75,17 @@ func (c *Config) Validate() error {
 	case "", FlavorMariaDB, FlavorMySQL:
 	default:
 		errs = append(errs, fmt.Errorf("capture: flavor %q: want %q or %q", c.Flavor, FlavorMariaDB, FlavorMySQL))
+	}
+	if c.GTID && c.Flavor == FlavorMySQL {
+		errs = append(errs, errors.New("capture: GTID positions are MariaDB's: a MySQL source uses file positions"))
+	}
+	for _, p := range []struct {
+		name string
+		pos  change.Position
+	}{{"start position", c.Start}, {"accepted schema change position", c.AcceptSchemaChangeThrough}} {
+		if p.pos != 0 && IsGTID(p.pos) != c.GTID {
+			errs = append(errs, fmt.Errorf("capture: the %s is a %s, but this capture's positions are %s", p.name, formName(IsGTID(p.pos)), formName(c.GTID)+"s"))
+		}
 	}
 	if (c.Heartbeats.Schema == "") != (c.Heartbeats.Name == "") {
 		errs = append(errs, fmt.Errorf("capture: heartbeat table %q needs both a database and a name", c.Heartbeats))
@@ -145,4 +164,11 @@ func (f *filter) databaseCaptured(db string) bool {
 		return false
 	}
 	return !systemDatabases[db] && !f.ignore[db]
+}
+
+func formName(gtid bool) string {
+	if gtid {
+		return "GTID"
+	}
+	return "binlog file position"
 }

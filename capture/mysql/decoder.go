@@ -18,8 +18,9 @@ const skipReplicationFlag uint16 = 0x8000
 // pending is a transaction being read.
 type pending struct {
 	id       uint64
-	explicit bool // opened by BEGIN (or a MariaDB GTID without FL_STANDALONE): ends with XID/COMMIT
-	skip     bool // written with skip_replication: bgsync's own
+	gtid     change.Position // GTID positions: the group's GTID (0 before one)
+	explicit bool            // opened by BEGIN (or a MariaDB GTID without FL_STANDALONE): ends with XID/COMMIT
+	skip     bool            // written with skip_replication: bgsync's own
 	changes  []change.Change
 	echoRows uint64
 	// echoed: the skipped transaction touched a captured table. Flagged
@@ -33,16 +34,19 @@ type decoder struct {
 	filter    *filter
 	acceptDDL change.Position // schema changes at or below pass
 
-	base   string // binlog base name
+	form   Form   // how positions are made and printed
 	file   string // current binlog file
 	seq    uint32 // its sequence number
+	offset uint32 // end of the event being read
 	tables map[uint64]*table
 
 	cur *pending
 	// floor: transactions ending at or below it were handed on (or acked)
 	// already and are not sent again.
 	floor change.Position
-	stats captureStats
+	// lastGTID is the last GTID position seen, for the order check.
+	lastGTID change.Position
+	stats    captureStats
 }
 
 type captureStats struct {
@@ -52,8 +56,12 @@ type captureStats struct {
 	captureLag                            time.Duration
 }
 
-func newDecoder(f *filter, base string, floor, acceptDDL change.Position) *decoder {
-	return &decoder{filter: f, base: base, floor: floor, acceptDDL: acceptDDL, tables: map[uint64]*table{}}
+func newDecoder(f *filter, form Form, floor, acceptDDL change.Position) *decoder {
+	d := &decoder{filter: f, form: form, floor: floor, acceptDDL: acceptDDL, tables: map[uint64]*table{}}
+	if form.GTID {
+		d.lastGTID = floor
+	}
+	return d
 }
 
 // inTxn reports whether a transaction is open.
@@ -64,7 +72,23 @@ func (d *decoder) position(h *replication.EventHeader) change.Position {
 	return change.Position(uint64(d.seq)<<32 | uint64(h.LogPos))
 }
 
-func (d *decoder) at(p change.Position) string { return FormatPosition(p, d.base) }
+// groupPosition is the position of the event group h belongs to: its GTID
+// with GTID positions, else the end of h.
+func (d *decoder) groupPosition(h *replication.EventHeader) change.Position {
+	if d.form.GTID && d.cur != nil && d.cur.gtid != 0 {
+		return d.cur.gtid
+	}
+	return d.position(h)
+}
+
+// at prints p; a GTID position with the file and offset of the event
+// being read ("0-1-100 at mysql-bin.000003:1234").
+func (d *decoder) at(p change.Position) string {
+	if IsGTID(p) {
+		return d.form.Format(p) + " at " + d.file + ":" + fmt.Sprint(d.offset)
+	}
+	return FormatPosition(p, d.form.Base)
+}
 
 // handle processes one event and returns a transaction when one commits.
 // It never panics: a panic while decoding becomes an error naming the
@@ -73,7 +97,7 @@ func (d *decoder) handle(ev *replication.BinlogEvent) (txn *change.Txn, err erro
 	defer func() {
 		if r := recover(); r != nil {
 			de := &DecodeError{Err: fmt.Errorf("panic decoding %s event: %v", ev.Header.EventType, r)}
-			de.Position = d.position(ev.Header)
+			de.Position = d.groupPosition(ev.Header)
 			de.At = d.at(de.Position)
 			if re, ok := ev.Event.(*replication.RowsEvent); ok && re.Table != nil {
 				de.Table = change.Table{Schema: string(re.Table.Schema), Name: string(re.Table.Table)}
@@ -81,6 +105,7 @@ func (d *decoder) handle(ev *replication.BinlogEvent) (txn *change.Txn, err erro
 			txn, err = nil, de
 		}
 	}()
+	d.offset = ev.Header.LogPos
 	return d.event(ev.Header, ev.Event)
 }
 
@@ -89,7 +114,10 @@ func (d *decoder) event(h *replication.EventHeader, e replication.Event) (*chang
 	case *replication.RotateEvent:
 		return nil, d.rotate(string(e.NextLogName))
 	case *replication.MariadbGTIDEvent:
-		return nil, d.begin(e.GTID.SequenceNumber, e.Flags&replication.BINLOG_MARIADB_FL_STANDALONE == 0, h)
+		if err := d.begin(e.GTID.SequenceNumber, e.Flags&replication.BINLOG_MARIADB_FL_STANDALONE == 0, h); err != nil {
+			return nil, err
+		}
+		return nil, d.gtid(GTID{Domain: e.GTID.DomainID, ServerID: e.GTID.ServerID, Seq: e.GTID.SequenceNumber})
 	case *replication.GTIDEvent: // MySQL: BEGIN follows for DML
 		return nil, d.begin(uint64(max(e.GNO, 0)), false, h)
 	case *replication.GtidTaggedLogEvent:
@@ -126,10 +154,35 @@ func (d *decoder) rotate(name string) error {
 	if err != nil {
 		return err
 	}
-	if d.base == "" {
-		d.base = base
+	if d.form.Base == "" {
+		d.form.Base = base
 	}
 	d.file, d.seq = name, seq
+	return nil
+}
+
+// gtid places the group just opened at g, with GTID positions: g must be
+// of the capture's domain and come after every GTID before it.
+func (d *decoder) gtid(g GTID) error {
+	if !d.form.GTID {
+		return nil
+	}
+	fail := func(err error) error {
+		return &DecodeError{At: g.String() + " at " + d.file + ":" + fmt.Sprint(d.offset), Position: d.lastGTID, Err: err}
+	}
+	if g.Domain != d.form.Domain {
+		return fail(fmt.Errorf("GTID %s is in domain %d, but this capture follows domain %d: the source logs another domain (multi-source replication, or a new primary with another gtid_domain_id). Give every server of the topology the same gtid_domain_id, or start the direction afresh (bgsync teardown, then setup, which records file positions when the binary logs hold several domains)", g, g.Domain, d.form.Domain))
+	}
+	p, err := GTIDPosition(g)
+	if err != nil {
+		return fail(err)
+	}
+	if p <= d.lastGTID {
+		prev := gtidOf(d.lastGTID, d.form.Domain)
+		return fail(fmt.Errorf("GTID %s follows %s: sequence numbers went backwards in domain %d, so bgsync cannot order the transactions (a diverged failover, or writes on two servers of the domain). Set gtid_strict_mode=ON on every server of the topology; to go on, start the direction afresh (bgsync teardown, setup, and a copy)", g, prev, g.Domain))
+	}
+	d.lastGTID = p
+	d.cur.gtid = p
 	return nil
 }
 
@@ -138,7 +191,7 @@ func (d *decoder) rotate(name string) error {
 // committed in another is the known case; XA is not supported).
 func (d *decoder) begin(id uint64, explicit bool, h *replication.EventHeader) error {
 	if d.cur != nil && len(d.cur.changes) > 0 {
-		pos := d.position(h)
+		pos := d.groupPosition(h)
 		return &DecodeError{At: d.at(pos), Position: pos, Table: d.cur.changes[0].Table,
 			Err: fmt.Errorf("a transaction began before the one with GTID sequence %d ended (XA transactions are not supported)", d.cur.id)}
 	}
@@ -154,6 +207,12 @@ func (d *decoder) commit(h *replication.EventHeader) (*change.Txn, error) {
 		return nil, &DecodeError{At: d.file + ":?", Err: errors.New("commit event without a log position")}
 	}
 	pos := d.position(h)
+	if d.form.GTID {
+		if p == nil || p.gtid == 0 { // nothing opened by a GTID: nothing to place
+			return nil, nil
+		}
+		pos = p.gtid
+	}
 	d.stats.read = pos
 	if p == nil {
 		return nil, nil
@@ -228,7 +287,7 @@ func (d *decoder) ddl(h *replication.EventHeader, db, q string) error {
 		}
 		return nil
 	}
-	pos := d.position(h)
+	pos := d.groupPosition(h)
 	for _, t := range st.tables {
 		switch st.kind {
 		case ddlTruncate:
@@ -295,7 +354,7 @@ func (d *decoder) rows(h *replication.EventHeader, e *replication.RowsEvent) err
 		return nil
 	}
 	fail := func(image string, err error) error {
-		pos := d.position(h)
+		pos := d.groupPosition(h)
 		column := ""
 		var ce *columnError
 		if errors.As(err, &ce) {

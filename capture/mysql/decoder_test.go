@@ -48,7 +48,7 @@ func query(pos uint32, db, q string) ev {
 
 func TestDecoderStatements(t *testing.T) {
 	f := newFilter(&Config{Tables: map[change.Table]bool{{Schema: "db", Name: "t"}: true}})
-	d := newDecoder(f, "mysql-bin", 0, 0)
+	d := newDecoder(f, Form{Base: "mysql-bin"}, 0, 0)
 	txns, err := feed(d, rotate("mysql-bin.000002"),
 		gtid(5, true), query(200, "db", "CREATE TABLE other (id int)"), // not captured
 		gtid(6, false), query(300, "db", "BEGIN"), query(350, "db", "COMMIT"), // empty
@@ -72,12 +72,12 @@ func TestDecoderStatements(t *testing.T) {
 	if !errors.As(err, &sce) || sce.Table != (change.Table{Schema: "db", Name: "t"}) || sce.At != "mysql-bin.000002:600" {
 		t.Fatalf("err %v", err)
 	}
-	d2 := newDecoder(f, "mysql-bin", 0, 2<<32|600)
+	d2 := newDecoder(f, Form{Base: "mysql-bin"}, 0, 2<<32|600)
 	if _, err := feed(d2, rotate("mysql-bin.000002"), gtid(8, true), query(600, "", "ALTER TABLE db.t DROP c")); err != nil {
 		t.Errorf("accepted change: %v", err)
 	}
 	// A transaction at or below the floor is not sent again.
-	d3 := newDecoder(f, "mysql-bin", 2<<32|400, 0)
+	d3 := newDecoder(f, Form{Base: "mysql-bin"}, 2<<32|400, 0)
 	if txns, err := feed(d3, rotate("mysql-bin.000002"), gtid(7, true), query(400, "db", "TRUNCATE TABLE t")); err != nil || len(txns) != 0 {
 		t.Errorf("replayed truncate: %v %v", txns, err)
 	}
@@ -85,7 +85,7 @@ func TestDecoderStatements(t *testing.T) {
 
 func TestDecoderOddInput(t *testing.T) {
 	f := newFilter(&Config{})
-	d := newDecoder(f, "mysql-bin", 0, 0)
+	d := newDecoder(f, Form{Base: "mysql-bin"}, 0, 0)
 	// A nil event would make the handler dereference nil: it becomes an
 	// error, never a panic.
 	_, err := feed(d, rotate("mysql-bin.000001"), ev{logPos: 10, e: (*replication.QueryEvent)(nil)})

@@ -12,13 +12,19 @@
 //     from the highest position given to Ack (or Config.Start, or the
 //     server's position at the first Run) and sends every committed
 //     transaction on a captured table, whole and in binlog (commit) order.
-//   - A Txn's Position is fileSeq<<32 | offset: the numeric suffix of the
+//   - Positions come in two forms. File positions (the default, and the
+//     only form on MySQL): fileSeq<<32 | offset, the numeric suffix of the
 //     binlog file (mysql-bin.000003 → 3) and the end of the transaction's
 //     commit event (XID, or the COMMIT query, or the statement of a DDL
-//     group). Acknowledging it means the transaction need never be sent
-//     again; Run restarts right after it. FormatPosition prints it as
-//     mysql-bin.000003:1234. Txn.ID is the GTID sequence number (0 without
-//     GTIDs); Txn.CommitTime the commit event's timestamp (whole seconds).
+//     group); printed mysql-bin.000003:1234. GTID positions
+//     (Config.GTID, MariaDB): the transaction's GTID in Config.GTIDDomain,
+//     packed by GTIDPosition into bit 62, the sequence number and the
+//     server_id; printed 0-1-100; Run resumes with MariaDB's GTID
+//     protocol, after that GTID. Either way a Txn's Position is where it
+//     ends, acknowledging it means it need never be sent again, and Run
+//     restarts right after it. Txn.ID is the GTID sequence number (0
+//     without GTIDs); Txn.CommitTime the commit event's timestamp (whole
+//     seconds).
 //   - Changes carry every column (names from the table map), Key set on the
 //     primary-key columns, full Before and After images for updates, Seq
 //     from 0 within the transaction. Transactions with no change on a
@@ -27,8 +33,10 @@
 //     skip_replication=1 (0x8000, LOG_EVENT_SKIP_REPLICATION_F). Such a
 //     transaction is bgsync's own write: it is dropped and counted in
 //     Stats.EchoTxns/EchoRows. Heartbeat rows are written without the flag
-//     and flow like any other change. (MySQL has no such flag; there a
-//     marker row must identify bgsync's transactions — not implemented.)
+//     and flow like any other change. MySQL has no such flag: there
+//     Config.Marker names the table apply/mysql writes a row to in every
+//     transaction it applies, and a transaction with a row change on it
+//     is dropped as an echo the same way.
 //   - DDL: TRUNCATE of a captured table becomes an OpTruncate change in a
 //     transaction of its own. Any other ALTER/DROP/RENAME/CREATE TABLE (or
 //     DROP DATABASE) on a captured table ends Run with a *SchemaChangeError
@@ -49,15 +57,22 @@
 //     returns ctx.Err() when ctx is cancelled, after closing the syncer.
 //     One Run at a time per Capture.
 //
-// Why file/offset positions, not GTID sets: a file/offset pair is one
-// uint64, totally ordered, comparable by the target's checkpoint with <=,
-// and identical on MariaDB and MySQL. A GTID set (one sequence per domain
-// or server UUID) is what a reader needs to follow a source failover to a
-// new primary, whose file names and offsets differ; it does not fit one
-// ordered number, and the checkpoint tables, the envelope and the ack path
-// would all have to carry sets. Following a failover is not implemented
-// yet: after one, restart from a position on the new primary
-// (Config.Start).
+// Why GTID positions, and why packed: a file/offset pair names a place in
+// one server's binary logs; after a failover the new primary's files and
+// offsets are its own, so a file position cannot follow it. A MariaDB GTID
+// names a transaction on every server that logged it (a replica with
+// log_slave_updates logs its primary's transactions under their GTIDs),
+// and within one domain its sequence number grows with every transaction
+// whichever server writes it (gtid_strict_mode=ON enforces that). So a
+// GTID position, ordered by sequence number, is comparable by the target's
+// checkpoint with <= like a file position, and resumes on the new primary.
+// The domain is not packed: a capture follows one, and a GTID of another
+// domain ends Run with a DecodeError (as does a sequence number that goes
+// backwards, which strict mode forbids) instead of mis-ordering. A source
+// whose binary logs hold several domains keeps file positions (ChooseForm
+// says so). MySQL GTID sets (an interval set per server UUID) fit no
+// ordered number; MySQL sources use file positions and are not followed
+// across a failover: restart from a position on the new primary.
 //
 // Values (change.Value kinds):
 //

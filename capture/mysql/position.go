@@ -27,13 +27,13 @@ func PositionOf(file string, pos uint32) (change.Position, error) {
 	return change.Position(uint64(seq)<<32 | uint64(pos)), nil
 }
 
-// ParsePosition parses the "file:offset" form FormatPosition prints
+// parseFilePosition parses the "file:offset" form FormatPosition prints
 // ("mysql-bin.000003:1234"), returning the position and the file's base
 // name ("mysql-bin").
-func ParsePosition(s string) (change.Position, string, error) {
+func parseFilePosition(s string) (change.Position, string, error) {
 	file, off, ok := strings.Cut(s, ":")
 	if !ok {
-		return 0, "", fmt.Errorf("binlog position %q: want file:offset, e.g. mysql-bin.000002:1234", s)
+		return 0, "", fmt.Errorf("binlog position %q: want file:offset, e.g. mysql-bin.000002:1234, or a GTID, e.g. 0-1-100", s)
 	}
 	n, err := strconv.ParseUint(off, 10, 32)
 	if err != nil {
@@ -83,6 +83,12 @@ func splitFile(file string) (base string, seq uint32, err error) {
 // STATUS, or SHOW BINARY LOG STATUS on MySQL 8.4+) and the base name of its
 // binlog files ("mysql-bin").
 func CurrentPosition(ctx context.Context, dsn string) (change.Position, string, error) {
+	return currentPosition(ctx, dsn, nil)
+}
+
+// currentPosition is CurrentPosition; with gtid set, the position is the
+// last GTID the server logged in domain *gtid instead.
+func currentPosition(ctx context.Context, dsn string, gtid *uint32) (change.Position, string, error) {
 	cfg, err := parseDSN(dsn)
 	if err != nil {
 		return 0, "", err
@@ -105,6 +111,13 @@ func CurrentPosition(ctx context.Context, dsn string) (change.Position, string, 
 	if err != nil {
 		return 0, "", err
 	}
+	if gtid != nil {
+		p, err := CurrentPositionIn(ctx, db, Form{GTID: true, Domain: *gtid})
+		if err != nil {
+			return 0, "", &SourceError{Op: "read gtid_binlog_pos of " + cfg.Addr, Err: err}
+		}
+		return p, base, nil
+	}
 	p, err := PositionOf(file, pos)
 	return p, base, err
 }
@@ -112,6 +125,7 @@ func CurrentPosition(ctx context.Context, dsn string) (change.Position, string, 
 // Querier is what BinlogStatus reads through: a *sql.DB or a *sql.Conn.
 type Querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
 // BinlogStatus reads the server's current binlog file and offset (SHOW
