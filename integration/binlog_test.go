@@ -201,7 +201,9 @@ func assertPositionText(t *testing.T, e *binlogEnv, target *sideDB, direction, s
 	}
 	want := regexp.MustCompile(`^[0-9A-F]+/[0-9A-F]+$`) // an LSN
 	if sourceEngine == engineMy {
-		want = regexp.MustCompile(`^mysql-bin\.[0-9]{6}:[0-9]+$`)
+		// A GTID: the test servers log one GTID domain each, so setup
+		// records GTID positions.
+		want = regexp.MustCompile(`^[0-9]+-[0-9]+-[0-9]+$`)
 	}
 	if !want.MatchString(r[0][0]) {
 		t.Errorf("checkpoint of %s on %s shows position %q, want the source's form %s", direction, target.side, r[0][0], want)
@@ -291,10 +293,16 @@ func testBinlogDDLPauses(t *testing.T, ddl string) {
 			t.Logf("logged: %s", line)
 		}
 	}
-	for _, want := range []string{e.blue.schema + ".items", ddl, "--accept-schema-change mysql-bin."} {
+	for _, want := range []string{e.blue.schema + ".items", ddl, "--accept-schema-change "} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the pause message does not name %q:\n%s", want, tailLines(out, 10))
 		}
+	}
+	// The position to accept is the DDL's GTID (setup recorded GTID
+	// positions); the message also says where in the binlog it is.
+	if !regexp.MustCompile(`--accept-schema-change [0-9]+-[0-9]+-[0-9]+\b`).MatchString(out) ||
+		!regexp.MustCompile(`at [0-9]+-[0-9]+-[0-9]+ at mysql-bin\.[0-9]{6}:[0-9]+`).MatchString(out) {
+		t.Errorf("the pause message names no GTID to accept with its binlog place:\n%s", tailLines(out, 10))
 	}
 	got, _ := e.green.count(ctx, "SELECT count(*) FROM txlog")
 	if got != 20 {

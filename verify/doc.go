@@ -103,9 +103,10 @@
 //     pair: collations never agree across engines; MariaDB's utf8mb4_bin
 //     is PAD SPACE) is read as one chunk per side.
 //   - Settling with a MariaDB/MySQL source (Options.Checkpoints): the
-//     position noted is the source's binlog position (SHOW MASTER STATUS,
-//     encoded as capture/mysql encodes positions: file sequence << 32 |
-//     offset); it is settled once the target's checkpoint row for the
+//     position noted is the source's binlog position in the form its
+//     capture uses (Options.BinlogForms): SHOW MASTER STATUS as a file
+//     position, or the domain's entry of gtid_binlog_pos as a GTID
+//     position (capture/mysql.CurrentPositionIn); it is settled once the target's checkpoint row for the
 //     direction (bgsync's checkpoints table in Options.Schema, written in
 //     the same transaction as the rows it applied) holds a
 //     source_position at or beyond it. PostgreSQL sources wait on their

@@ -57,7 +57,11 @@ func openPair(ctx context.Context, o *Options) (*pair, error) {
 		var s side
 		var err error
 		if e := o.engine(i); e.binlog() {
-			s, err = openMy(ctx, dsn, e, o.StatementTimeout)
+			var m *mySide
+			if m, err = openMy(ctx, dsn, e, o.StatementTimeout); err == nil {
+				m.form = o.BinlogForms[sideName[i]]
+				s = m
+			}
 		} else {
 			s, err = openPg(ctx, dsn, o.StatementTimeout)
 		}

@@ -24,6 +24,7 @@ type mySide struct {
 	db   *sql.DB
 	conn *sql.Conn
 	line []byte
+	form capturemy.Form // of positions, when this side is a source
 }
 
 var _ side = (*mySide)(nil)
@@ -296,18 +297,15 @@ func (m *mySide) query(ctx context.Context, q string, ncols int, add func([]byte
 	return rows.Err()
 }
 
-// position is the current binlog position, encoded as capture/mysql
-// encodes positions (file sequence << 32 | offset).
+// position is the source's current binlog position in the form its
+// capture makes positions (m.form): the end of the binlog, or the last GTID
+// logged in the domain.
 func (m *mySide) position(ctx context.Context) (uint64, error) {
-	file, pos, err := capturemy.BinlogStatus(ctx, m.conn)
+	p, err := capturemy.CurrentPositionIn(ctx, m.conn, m.form)
 	if err != nil {
 		return 0, fmt.Errorf("read binlog position: %w", err)
 	}
-	if file == "" {
-		return 0, errors.New("read binlog position: binary logging is off")
-	}
-	p, err := capturemy.PositionOf(file, pos)
-	return uint64(p), err
+	return uint64(p), nil
 }
 
 // checkpoint reads `<schema>`.checkpoints (apply/mysql's table), where

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	capturemy "github.com/bgsync/bgsync/capture/mysql"
 	"github.com/bgsync/bgsync/change"
 	"github.com/bgsync/bgsync/transform"
 	"golang.org/x/sync/errgroup"
@@ -45,6 +46,10 @@ type Options struct {
 	// checkpoints table of bgsync's schema (Schema) on the other side
 	// ("blue" → "blue-to-green").
 	Checkpoints map[string]string
+	// BinlogForms are the position forms of those directions, by the side
+	// they read: how capture/mysql makes the positions their checkpoints
+	// hold (file offsets, or GTIDs of one domain). Absent: file offsets.
+	BinlogForms map[string]capturemy.Form
 	// Schema is bgsync's own schema (PostgreSQL) or database
 	// (MariaDB/MySQL) on each side: the config's name.
 	Schema string

@@ -309,7 +309,7 @@ func (d *decoder) ddl(h *replication.EventHeader, db, q string) error {
 		if pos <= d.acceptDDL || pos <= d.floor {
 			continue
 		}
-		return &SchemaChangeError{Table: t, Query: truncateQuery(q), Position: pos, At: d.at(pos)}
+		return &SchemaChangeError{Table: t, Query: truncateQuery(q), Position: pos, At: d.at(pos), Accept: d.form.Format(pos)}
 	}
 	return nil
 }

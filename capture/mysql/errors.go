@@ -69,14 +69,15 @@ func (e *DecodeError) Retryable() bool { return false }
 type SchemaChangeError struct {
 	Table    change.Table
 	Query    string
-	Position change.Position // the end of the DDL event
-	At       string          // Position as binlog file:offset
+	Position change.Position // the end of the DDL event, or its GTID
+	At       string          // Position as binlog file:offset (a GTID's with it)
+	Accept   string          // Position as --accept-schema-change takes it
 }
 
 func (e *SchemaChangeError) Error() string {
 	return fmt.Sprintf("schema change on captured table %s at %s: %q: the direction is paused: "+
 		"apply the same change on the other side, then restart bgsync run with --accept-schema-change %s",
-		e.Table, e.At, e.Query, e.At)
+		e.Table, e.At, e.Query, e.Accept)
 }
 
 // Retryable is false: restarting reads the same DDL again.

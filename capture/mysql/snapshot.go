@@ -28,7 +28,8 @@ import (
 // binlog, and takes the snapshot between two commits; the status
 // variables binlog_snapshot_file and binlog_snapshot_position (a MariaDB
 // extension) are the binlog position of that point. So the view's
-// Position, in this package's encoding (PositionOf: fileSeq<<32 | offset),
+// Position, in this package's encoding (PositionOf: fileSeq<<32 | offset;
+// with UseGTID, the GTID position BINLOG_GTID_POS gives for that point),
 // is exact: a transaction whose captured Txn.Position is at or below it is
 // visible in the view, none above it (TestSnapshotPositionUnderWrites
 // checks it under concurrent commits). Changes to non-transactional tables
@@ -63,8 +64,14 @@ import (
 // Errors name the table, and the column and key where one row is at
 // fault (*SnapshotError). The DSN's password never appears in them.
 type SnapshotSource struct {
-	cfg *driver.Config
+	cfg  *driver.Config
+	gtid *uint32 // GTID positions of this domain (UseGTID)
 }
+
+// UseGTID makes views' Positions GTID positions of domain (the form of a
+// capture with Config.GTID): the view's binlog file and offset converted
+// with BINLOG_GTID_POS, the last GTID of the domain before the snapshot.
+func (s *SnapshotSource) UseGTID(domain uint32) { s.gtid = &domain }
 
 // NewSnapshotSource returns a source reading the server of dsn (a
 // go-sql-driver DSN, as Config.DSN). It does not connect.
@@ -171,6 +178,11 @@ func (s *SnapshotSource) openView(ctx context.Context) (*SnapshotView, error) {
 	v.pos, err = PositionOf(file, off)
 	if err != nil {
 		return fail(err)
+	}
+	if s.gtid != nil {
+		if v.pos, err = GTIDAt(ctx, conn, file, off, *s.gtid); err != nil {
+			return fail(&SourceError{Op: "read the snapshot's GTID position on " + addr, Err: err})
+		}
 	}
 	v.base, _, _ = splitFile(file) // PositionOf parsed it already
 	return v, nil

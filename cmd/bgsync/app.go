@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"sync"
 
+	capturemy "github.com/bgsync/bgsync/capture/mysql"
 	"github.com/bgsync/bgsync/change"
 	"github.com/bgsync/bgsync/conflict"
 	"github.com/bgsync/bgsync/internal/config"
@@ -20,9 +21,10 @@ type app struct {
 	cfg *config.Config
 	dsn map[config.Side]string
 	log *slog.Logger
-	// binlogBase is each MariaDB/MySQL source's binlog base name
-	// ("mysql-bin"), learnt by run's preflight, for printing positions.
-	binlogBase map[config.Side]string
+	// binlogForm is the form of each MariaDB/MySQL source's positions
+	// (file offsets in binlogs named "mysql-bin", or GTIDs of one domain),
+	// learnt by run's preflight from setup's recorded start.
+	binlogForm map[config.Side]capturemy.Form
 	// acceptDDL is run's --accept-schema-change: binlog sources pass
 	// schema changes at or below it.
 	acceptDDL change.Position
@@ -50,7 +52,7 @@ func load(path string, stderr io.Writer) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &app{cfg: cfg, dsn: map[config.Side]string{}, binlogBase: map[config.Side]string{}}
+	a := &app{cfg: cfg, dsn: map[config.Side]string{}, binlogForm: map[config.Side]capturemy.Form{}}
 	var secrets []string
 	for _, side := range []config.Side{config.Blue, config.Green} {
 		dsn, err := cfg.DSNFor(side)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/fnv"
 
+	capturemy "github.com/bgsync/bgsync/capture/mysql"
 	"github.com/bgsync/bgsync/change"
 	"github.com/bgsync/bgsync/internal/config"
 	"github.com/go-sql-driver/mysql"
@@ -82,4 +83,27 @@ func (a *app) captureStart(ctx context.Context, db *sql.DB, direction string) (c
 		return 0, "", err
 	}
 	return change.Position(pos), text, nil
+}
+
+// recordedForm is the form of the positions of the direction from src
+// (file offsets or GTIDs), as setup recorded its start; file offsets when
+// nothing is recorded (run would refuse to start then anyway).
+func (a *app) recordedForm(ctx context.Context, src, dst config.Side) (capturemy.Form, error) {
+	db, err := a.openMy(ctx, src)
+	if err != nil {
+		return capturemy.Form{}, err
+	}
+	defer db.Close()
+	_, text, err := a.captureStart(ctx, db, directionName(src, dst))
+	if errors.Is(err, errNoCaptureStart) {
+		return capturemy.Form{}, nil
+	}
+	if err != nil {
+		return capturemy.Form{}, fmt.Errorf("%s: read the binlog start position: %w", src, err)
+	}
+	_, form, err := capturemy.ParsePosition(text)
+	if err != nil {
+		return capturemy.Form{}, fmt.Errorf("%s: the recorded binlog start position %q: %w", src, text, err)
+	}
+	return form, nil
 }

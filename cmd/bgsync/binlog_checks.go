@@ -151,14 +151,31 @@ func (a *app) checkResumable(ctx context.Context, conns *sideConns, src, dst con
 	if err != nil {
 		return fmt.Errorf("%s (source): list the binary logs: %w", src, err)
 	}
-	for _, f := range files {
-		if p, err := capturemy.PositionOf(f, 0); err == nil && p>>32 == resume>>32 {
-			return nil
-		}
-	}
 	first := "none"
 	if len(files) > 0 {
 		first = files[0]
+	}
+	if capturemy.IsGTID(resume) {
+		_, form, err := capturemy.ParsePosition(startText)
+		if err != nil || len(files) == 0 {
+			return nil // the capture says what is wrong
+		}
+		// The oldest binary log starts after this GTID of the domain:
+		// a resume point before it is purged.
+		oldest, err := capturemy.GTIDAt(ctx, conns.my[src], files[0], 4, form.Domain)
+		if err != nil {
+			return fmt.Errorf("%s (source): read where the oldest binary log %s starts: %w", src, files[0], err)
+		}
+		if resume >= oldest {
+			return nil
+		}
+		first += " (it starts after GTID " + form.Format(oldest) + ")"
+	} else {
+		for _, f := range files {
+			if p, err := capturemy.PositionOf(f, 0); err == nil && p>>32 == resume>>32 {
+				return nil
+			}
+		}
 	}
 	return fmt.Errorf("%s (source): %s resumes at binlog position %s, which the server no longer has (oldest binary log: %s): the changes since then are lost to bgsync. Start the direction afresh: bgsync teardown, bgsync setup, then copy the data over again; and keep binlogs longer (binlog_expire_logs_seconds) than a direction may be stopped",
 		src, name, resumeText, first)

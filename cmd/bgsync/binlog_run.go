@@ -52,9 +52,18 @@ func (a *app) preflightBinlog(ctx context.Context) (map[config.Side]change.Posit
 			continue
 		}
 		starts[src] = pos
-		// The binlog's base name, for printing positions (mysql-bin).
-		if _, base, err := capturemy.ParsePosition(text); err == nil {
-			a.binlogBase[src] = base
+		// Setup chose the form of the direction's positions; its recorded
+		// start says which, and the base name or domain for printing them.
+		_, form, err := capturemy.ParsePosition(text)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: the recorded binlog start position %q: %w", src, text, err))
+			continue
+		}
+		a.binlogForm[src] = form
+		if a.acceptDDL != 0 && capturemy.IsGTID(a.acceptDDL) != form.GTID {
+			errs = append(errs, fmt.Errorf("%s: --accept-schema-change is not in the form of %s's positions (%s): give the position the pause message printed",
+				src, directionName(src, dst), positionsNoun(form.GTID)))
+			continue
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -94,6 +103,9 @@ func (a *app) binlogEngines(cfg *pipeline.Config, src, dst config.Side, start ch
 			Flavor:   flavor(a.cfg.EngineOf(src)),
 			Tables:   tables,
 			Start:    start,
+			// GTID positions when setup recorded a GTID start.
+			GTID:       a.binlogForm[src].GTID,
+			GTIDDomain: a.binlogForm[src].Domain,
 			// Schema changes the operator has dealt with and accepted.
 			AcceptSchemaChangeThrough: a.acceptDDL,
 			// Written by the direction's heartbeat writer (OpenBeater).
@@ -105,8 +117,7 @@ func (a *app) binlogEngines(cfg *pipeline.Config, src, dst config.Side, start ch
 			cc.Marker = change.Table{Schema: a.cfg.Name, Name: applymy.MarkerTableName}
 		}
 		cfg.OpenBeater = a.openMyBeater(src)
-		base := a.binlogBase[src]
-		cfg.FormatPosition = func(p change.Position) string { return capturemy.FormatPosition(p, base) }
+		cfg.FormatPosition = a.binlogForm[src].Format
 		cfg.OpenSource = func(log *slog.Logger) (pipeline.Source, error) {
 			c := cc
 			c.Logger = log
@@ -144,4 +155,11 @@ func flavor(e config.Engine) string {
 		return "mysql"
 	}
 	return "mariadb"
+}
+
+func positionsNoun(gtid bool) string {
+	if gtid {
+		return "GTIDs, domain-server-seq"
+	}
+	return "binlog file offsets, file:offset"
 }

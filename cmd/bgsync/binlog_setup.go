@@ -166,11 +166,24 @@ func (a *app) setupSource(ctx context.Context, out io.Writer, conns *sideConns, 
 		fmt.Fprintf(out, "%s: publication %s and slot %s ready\n", src, a.cfg.PublicationName(), a.cfg.SlotName(src))
 		return nil
 	}
+	db := conns.my[src]
 	pos, base, err := capturemy.CurrentPosition(ctx, a.dsn[src])
 	if err != nil {
 		return fmt.Errorf("%s: read the binlog position: %w", src, err)
 	}
-	text := capturemy.FormatPosition(pos, base)
+	// GTID positions where the source allows them (a failover is then
+	// followed), file positions otherwise; the recorded start fixes the
+	// form for the life of the direction.
+	form, why, err := capturemy.ChooseForm(ctx, db, flavor(a.cfg.EngineOf(src)), base)
+	if err != nil {
+		return fmt.Errorf("%s: %w", src, err)
+	}
+	if form.GTID {
+		if pos, err = capturemy.CurrentPositionIn(ctx, db, form); err != nil {
+			return fmt.Errorf("%s: read the GTID position: %w", src, err)
+		}
+	}
+	text := form.Format(pos)
 	record := "INSERT IGNORE INTO " + a.captureStartTable() + " (direction, position, position_text) VALUES (?, ?, ?)"
 	if dryRun {
 		fmt.Fprintf(out, "-- %s (source of %s)\n", src, name)
@@ -180,7 +193,6 @@ func (a *app) setupSource(ctx context.Context, out io.Writer, conns *sideConns, 
 		fmt.Fprintf(out, "%s; -- ('%s', %d, '%s')\n", record, name, uint64(pos), text)
 		return nil
 	}
-	db := conns.my[src]
 	for _, s := range a.captureStartSQL() {
 		if _, err := db.ExecContext(ctx, s); err != nil {
 			return fmt.Errorf("%s: %s: %w", src, s, err)
@@ -196,5 +208,15 @@ func (a *app) setupSource(ctx context.Context, out io.Writer, conns *sideConns, 
 		return fmt.Errorf("%s: read back the start position: %w", src, err)
 	}
 	fmt.Fprintf(out, "%s: binlog capture for %s starts at %s (when %s holds no checkpoint)\n", src, name, startText, dst)
+	switch _, recorded, err := capturemy.ParsePosition(startText); {
+	case err != nil:
+		return fmt.Errorf("%s: the recorded start position %q: %w", src, startText, err)
+	case recorded.GTID:
+		fmt.Fprintf(out, "%s: positions are GTIDs of domain %d: after a failover, point bgsync at the new primary (a replica that logged these GTIDs with log_slave_updates) and it resumes there\n", src, recorded.Domain)
+	case form.GTID:
+		fmt.Fprintf(out, "%s: positions are binlog file offsets, as recorded by an earlier setup (bgsync teardown, then setup, to record GTIDs)\n", src)
+	default:
+		fmt.Fprintf(out, "%s: positions are binlog file offsets (%s): a failover of %s is not followed\n", src, why, src)
+	}
 	return nil
 }

@@ -107,7 +107,7 @@ Run "bgsync setup" first.`,
 	}
 	cmd.Flags().DurationVar(&progress, "progress", 5*time.Second, "interval of the progress log line (0 = off)")
 	cmd.Flags().DurationVar(&drainTimeout, "drain-timeout", 30*time.Second, "on SIGTERM, how long to finish applying what was already read")
-	cmd.Flags().StringVar(&acceptDDL, "accept-schema-change", "", "MariaDB/MySQL sources: pass schema changes up to this binlog position (file:offset), after making the other side match")
+	cmd.Flags().StringVar(&acceptDDL, "accept-schema-change", "", "MariaDB/MySQL sources: pass schema changes up to this binlog position (file:offset, or a GTID domain-server-seq where setup recorded GTID positions), after making the other side match")
 	cmd.Flags().StringVar(&pprofAddr, "pprof", "", "serve Go profiling endpoints on this address (e.g. 127.0.0.1:6060)")
 	_ = cmd.Flags().MarkHidden("pprof")
 	return cmd

@@ -18,8 +18,14 @@ func (a *app) binlogSnapshotSource(src config.Side) (func(context.Context, int) 
 	if err != nil {
 		return nil, nil, err
 	}
+	form := a.binlogForm[src] // learnt by preflightBinlog, run before
+	if form.GTID {
+		s.UseGTID(form.Domain)
+	}
 	var mu sync.Mutex
-	base := "mysql-bin"
+	if form.Base == "" {
+		form.Base = "mysql-bin"
+	}
 	open := func(ctx context.Context, n int) ([]snapshot.View, error) {
 		vs, err := s.Open(ctx, n)
 		out := make([]snapshot.View, len(vs))
@@ -28,7 +34,7 @@ func (a *app) binlogSnapshotSource(src config.Side) (func(context.Context, int) 
 		}
 		if len(vs) > 0 {
 			mu.Lock()
-			base = vs[0].BinlogBase()
+			form.Base = vs[0].BinlogBase()
 			mu.Unlock()
 		}
 		return out, err
@@ -36,7 +42,7 @@ func (a *app) binlogSnapshotSource(src config.Side) (func(context.Context, int) 
 	format := func(p change.Position) string {
 		mu.Lock()
 		defer mu.Unlock()
-		return capturemy.FormatPosition(p, base)
+		return form.Format(p)
 	}
 	return open, format, nil
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	capturemy "github.com/bgsync/bgsync/capture/mysql"
 	"github.com/bgsync/bgsync/change"
 	"github.com/bgsync/bgsync/internal/config"
 	"github.com/bgsync/bgsync/transform"
@@ -127,9 +128,15 @@ func (a *app) verify(ctx context.Context, out, errOut io.Writer, f *verifyFlags)
 	}
 	if !f.noWait {
 		opts.Slots, opts.Checkpoints = map[string]string{}, map[string]string{}
+		opts.BinlogForms = map[string]capturemy.Form{}
 		for _, d := range a.directions() {
 			if a.binlog(d[0]) {
 				opts.Checkpoints[string(d[0])] = directionName(d[0], d[1])
+				form, err := a.recordedForm(ctx, d[0], d[1])
+				if err != nil {
+					return err
+				}
+				opts.BinlogForms[string(d[0])] = form
 			} else {
 				opts.Slots[string(d[0])] = a.cfg.SlotName(d[0])
 			}
