@@ -36,6 +36,10 @@ MY_GREEN_PORT=${BGSYNC_MY_GREEN_PORT:-13307}
 # format, MINIMAL row image and metadata, short retention): tests of setup's
 # checks point at it.
 MY_PLAIN_PORT=${BGSYNC_MY_PLAIN_PORT:-13308}
+# A fourth, standby for blue: same GTID domain as blue, log_slave_updates,
+# not replicating until a test points it at blue (the failover test does,
+# and then promotes it).
+MY_REPLICA_PORT=${BGSYNC_MY_REPLICA_PORT:-13309}
 MY_DIR=${BGSYNC_MY_DIR:-/var/lib/bgsync-mariadb}
 MY_PASSWORD=${BGSYNC_MY_PASSWORD:-bgsync}
 
@@ -210,6 +214,7 @@ export BGSYNC_TEST_PLAIN_DSN='postgres://postgres:$PASSWORD@127.0.0.1:$PLAIN_POR
 export BGSYNC_TEST_MY_BLUE_DSN='root:$MY_PASSWORD@tcp(127.0.0.1:$MY_BLUE_PORT)/'
 export BGSYNC_TEST_MY_GREEN_DSN='root:$MY_PASSWORD@tcp(127.0.0.1:$MY_GREEN_PORT)/'
 export BGSYNC_TEST_MY_PLAIN_DSN='root:$MY_PASSWORD@tcp(127.0.0.1:$MY_PLAIN_PORT)/'
+export BGSYNC_TEST_MY_REPLICA_DSN='root:$MY_PASSWORD@tcp(127.0.0.1:$MY_REPLICA_PORT)/'
 ENV
 }
 
@@ -229,7 +234,11 @@ binlog_row_image=MINIMAL
 binlog_row_metadata=MINIMAL
 binlog_expire_logs_seconds=3600
 innodb_buffer_pool_size=32M"
-	log "ready: MariaDB blue 127.0.0.1:$MY_BLUE_PORT, green 127.0.0.1:$MY_GREEN_PORT, plain (STATEMENT binlog) 127.0.0.1:$MY_PLAIN_PORT (users root and bgsync)"
+	my_up_one replica "$MY_REPLICA_PORT" 14 "gtid_domain_id=11
+log_slave_updates=ON
+skip_slave_start=ON
+innodb_buffer_pool_size=64M"
+	log "ready: MariaDB blue 127.0.0.1:$MY_BLUE_PORT, green 127.0.0.1:$MY_GREEN_PORT, plain (STATEMENT binlog) 127.0.0.1:$MY_PLAIN_PORT, replica (blue's standby) 127.0.0.1:$MY_REPLICA_PORT (users root and bgsync)"
 	;;
 down)
 	for c in bgsync_blue bgsync_green bgsync_plain; do
@@ -238,6 +247,7 @@ down)
 	my_down_one blue
 	my_down_one green
 	my_down_one plain
+	my_down_one replica
 	true
 	;;
 destroy)
@@ -248,12 +258,13 @@ destroy)
 	my_down_one blue
 	my_down_one green
 	my_down_one plain
+	my_down_one replica
 	rm -rf "$MY_DIR"
 	true
 	;;
 status)
 	pg_lsclusters | awk 'NR==1 || $2 ~ /^bgsync_/'
-	for n in blue green plain; do
+	for n in blue green plain replica; do
 		if my_running "$n"; then echo "MariaDB $n: running (pid $(cat "$MY_DIR/$n/pid"))"; else echo "MariaDB $n: down"; fi
 	done
 	;;
