@@ -332,6 +332,10 @@ func (d *decoder) rows(h *replication.EventHeader, e *replication.RowsEvent) err
 		if d.cur == nil {
 			_ = d.begin(0, true, h) // nothing open: cannot fail
 		}
+		if !d.cur.skip { // rows read before the marker are echoes too
+			d.cur.echoRows += uint64(len(d.cur.changes))
+			d.cur.changes = nil
+		}
 		d.cur.skip, d.cur.echoed = true, true
 		return nil
 	}

@@ -389,6 +389,7 @@ func TestMySQL8RecordedMarker(t *testing.T) {
 	}{
 		{"no marker", cat([][]byte{gtid, begin, tm, rows, xid}), true},
 		{"marker first (as apply/mysql writes it)", cat([][]byte{gtid, begin}, marker, [][]byte{tm, rows, xid}), false},
+		{"marker after the row", cat([][]byte{gtid, begin, tm, rows}, marker, [][]byte{xid}), false},
 		{"marker table of another schema", cat([][]byte{gtid, begin}, otherMarker, [][]byte{tm, rows, xid}), true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
