@@ -34,9 +34,12 @@
 //     transaction is bgsync's own write: it is dropped and counted in
 //     Stats.EchoTxns/EchoRows. Heartbeat rows are written without the flag
 //     and flow like any other change. MySQL has no such flag: there
-//     Config.Marker names the table apply/mysql writes a row to in every
-//     transaction it applies, and a transaction with a row change on it
-//     is dropped as an echo the same way.
+//     apply/mysql writes a row of its marker table (<schema>.apply_marker)
+//     in every transaction it applies, and a transaction with a row change
+//     on Config.Marker is dropped and counted the same way, wherever the
+//     marker row falls in it. Without a MySQL 8 server here, this is tested
+//     on MySQL 8.0.28 binlog events recorded from a server
+//     (testdata/mysql8), the marker table's own events built by the test.
 //   - DDL: TRUNCATE of a captured table becomes an OpTruncate change in a
 //     transaction of its own. Any other ALTER/DROP/RENAME/CREATE TABLE (or
 //     DROP DATABASE) on a captured table ends Run with a *SchemaChangeError
