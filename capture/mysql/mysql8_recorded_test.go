@@ -272,7 +272,7 @@ var (
 
 func recDecoder(acceptDDL change.Position) *decoder {
 	f := newFilter(&Config{Tables: map[change.Table]bool{recTable: true}, Marker: recMarker})
-	return newDecoder(f, "binlog", 0, acceptDDL)
+	return newDecoder(f, Form{Base: "binlog"}, 0, acceptDDL)
 }
 
 // TestMySQL8RecordedAsIs: the recording, unchanged, read from its first
@@ -436,14 +436,14 @@ func TestMySQL8RecordedCompressed(t *testing.T) {
 	rec := readRecording(t, "testdata/mysql8/transaction_compression.000001")
 	tb1 := change.Table{Schema: "test", Name: "tb1"}
 
-	d := newDecoder(newFilter(&Config{Tables: map[change.Table]bool{tb1: true}}), "binlog", 0, 0)
+	d := newDecoder(newFilter(&Config{Tables: map[change.Table]bool{tb1: true}}), Form{Base: "binlog"}, 0, 0)
 	_, err := replay(t, d, mysql8Parser(), rec.events...)
 	var de *DecodeError
 	if !errors.As(err, &de) || de.Table != tb1 || de.At != "binlog.000001:274" || !errors.Is(err, errNoColumnNames) {
 		t.Fatalf("err %v: want no column names for test.tb1 at binlog.000001:274", err)
 	}
 
-	d = newDecoder(newFilter(&Config{Tables: map[change.Table]bool{{Schema: "test", Name: "other"}: true}}), "binlog", 0, 0)
+	d = newDecoder(newFilter(&Config{Tables: map[change.Table]bool{{Schema: "test", Name: "other"}: true}}), Form{Base: "binlog"}, 0, 0)
 	txns, err := replay(t, d, mysql8Parser(), rec.events...)
 	if err != nil || len(txns) != 0 || d.stats.empty != 1 || d.stats.read != 1<<32|431 {
 		t.Fatalf("txns %v, err %v, stats %+v: want one empty transaction read to 431", txns, err, d.stats)
