@@ -228,9 +228,12 @@ func ChooseForm(ctx context.Context, q Querier, flavor, base string) (Form, stri
 	}
 	switch len(state) {
 	case 0:
-		var domain uint32
-		if err := q.QueryRowContext(ctx, "SELECT @@GLOBAL.gtid_domain_id").Scan(&domain); err != nil {
+		var domain, serverID uint32
+		if err := q.QueryRowContext(ctx, "SELECT @@GLOBAL.gtid_domain_id, @@GLOBAL.server_id").Scan(&domain, &serverID); err != nil {
 			return Form{}, "", fmt.Errorf("read gtid_domain_id: %w", err)
+		}
+		if _, err := GTIDPosition(GTID{Domain: domain, ServerID: serverID}); err != nil {
+			return Form{Base: base}, err.Error(), nil
 		}
 		return Form{Base: base, GTID: true, Domain: domain}, "", nil
 	case 1:
