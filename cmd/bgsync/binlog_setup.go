@@ -213,6 +213,10 @@ func (a *app) setupSource(ctx context.Context, out io.Writer, conns *sideConns, 
 		return fmt.Errorf("%s: the recorded start position %q: %w", src, startText, err)
 	case recorded.GTID:
 		fmt.Fprintf(out, "%s: positions are GTIDs of domain %d: after a failover, point bgsync at the new primary (a replica that logged these GTIDs with log_slave_updates) and it resumes there\n", src, recorded.Domain)
+		var strict bool
+		if err := db.QueryRowContext(ctx, "SELECT @@GLOBAL.gtid_strict_mode").Scan(&strict); err == nil && !strict {
+			fmt.Fprintf(out, "%s: note: gtid_strict_mode is OFF: turn it on on every server of the topology (SET GLOBAL gtid_strict_mode = ON, and in my.cnf), so that the servers refuse out-of-order GTIDs; bgsync stops on them either way\n", src)
+		}
 	case form.GTID:
 		fmt.Fprintf(out, "%s: positions are binlog file offsets, as recorded by an earlier setup (bgsync teardown, then setup, to record GTIDs)\n", src)
 	default:
