@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/bgsync/bgsync/change"
 	"github.com/bgsync/bgsync/conflict"
@@ -19,6 +20,9 @@ type rowState struct {
 	// writer per row, so a row read from the target is taken as local; a
 	// row this group wrote is not.
 	local bool
+	// deleted is the time of the application's last delete of the key
+	// (its tombstone), zero when none is known.
+	deleted time.Time
 }
 
 // tableState is the rows of one target table that a group touches.
@@ -137,7 +141,9 @@ const fetchChunk = 1000
 
 // fetch reads, inside the open target transaction, the current rows of
 // every key the group touches, locked FOR UPDATE so the application cannot
-// change them until COMMIT: one query per table (per 1000 keys).
+// change them until COMMIT: one query per table (per 1000 keys); then
+// their tombstones (after the rows: a delete the row lock waited for has
+// committed its tombstone by then).
 func (a *Applier) fetch(ctx context.Context, tx *sql.Tx, st *tableState) error {
 	if len(st.want) == 0 {
 		return nil
@@ -149,6 +155,9 @@ func (a *Applier) fetch(ctx context.Context, tx *sql.Tx, st *tableState) error {
 	for len(keys) > 0 {
 		n := min(len(keys), fetchChunk)
 		if err := a.fetchKeys(ctx, tx, st, keys[:n]); err != nil {
+			return err
+		}
+		if err := a.fetchTombstones(ctx, tx, st, keys[:n]); err != nil {
 			return err
 		}
 		keys = keys[n:]

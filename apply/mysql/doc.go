@@ -61,28 +61,57 @@
 //     position, table, key) in the same transaction; Result.Conflicts
 //     counts them.
 //   - What MySQL cannot tell: it records no commit time and no writer per
-//     row, and keeps no tombstones. So conflict.Input.CurrentTime and
-//     Deleted are always zero, and a row read from the target counts as
-//     possibly written by the application (CurrentLocal), except a row this
-//     group wrote itself. Consequences:
+//     row. So conflict.Input.CurrentTime is zero (but see Deletes), and a
+//     row read from the target counts as possibly written by the
+//     application (CurrentLocal), except a row this group wrote itself.
+//     Consequences:
 //     last-writer-wins with Rule.TimestampColumn compares that column of
-//     the two rows for two writes (insert_exists, update_differs); for a
-//     write against a delete (update_missing, delete_differs) the target's
-//     time is unknown, and an unknown time counts as older, so the incoming
-//     change wins.
-//     last-writer-wins WITHOUT a timestamp column: the target time is
-//     always unknown, so the incoming change wins every conflict: its row
-//     is written (insert_exists, update_differs), re-inserted
-//     (update_missing) or its delete applied (delete_differs). Each side
-//     then ends with the other side's write: two concurrent writes of one
-//     row, one per side, swap instead of converging. Open logs a warning
-//     for every such rule; give such tables a timestamp column or a
-//     side-wins policy.
+//     the two rows for two writes (insert_exists, update_differs), and
+//     orders a write against a delete by it (Deletes, below).
+//     last-writer-wins WITHOUT a timestamp column: the target row's time
+//     is always unknown, so the incoming change wins every conflict with
+//     a row: its row is written (insert_exists, update_differs) or its
+//     delete applied (delete_differs). Each side then ends with the other
+//     side's write: two concurrent writes of one row, one per side, swap
+//     instead of converging. Open logs a warning for every such rule;
+//     give such tables a timestamp column or a side-wins policy.
 //     column-merge: no per-column write times either, so every column the
 //     incoming change modified is written.
-//     No tombstones: an insert that races a delete of the same key on the
-//     target is applied as if no delete had happened (insert_deleted is
-//     never detected).
+//   - Deletes (tombstone.go, stamp.go): bgsync setup puts an AFTER DELETE
+//     trigger on each target table of a two-way pair
+//     (TombstoneTriggerSQL) that upserts a tombstone in
+//     <schema>.tombstones (table, key text, UTC_TIMESTAMP(6)) for every
+//     row the application deletes. bgsync's own sessions leave none: on
+//     MariaDB the trigger tests @@session.skip_replication, on MySQL the
+//     user variable @bgsync_applier that every bgsync session sets. Apply
+//     reads the tombstones of the group's keys after their rows, one query
+//     per table, and passes the time as conflict.Input.Deleted, so a write
+//     that meets a key the application deleted is ordered against the
+//     delete (update_missing, insert_deleted) instead of resurrecting the
+//     row. A tombstone counts at whole seconds: the other side learns of
+//     the delete from this side's binlog, whose commit times are whole
+//     seconds, and must compare the same times. Under last-writer-wins
+//     (and column-merge's row-level decisions) with a timestamp column
+//     the write's time is that column, on both sides: the incoming row's
+//     against a tombstone (it replaces the commit time in Detect and
+//     Resolve, not in the log), the target row's against an incoming
+//     delete (delete_differs: as CurrentTime, against the delete's commit
+//     time). A write stamped later than the delete's second wins, an
+//     earlier one loses, a tie goes to blue. Clock assumption: the
+//     timestamp column is stamped from clocks that agree with the
+//     database hosts' to well within the sync lag; a skew beyond it
+//     decides such races wrongly (but alike on both sides). Without a
+//     timestamp column the incoming change's commit time is compared with
+//     the tombstone, and an incoming delete wins (unknown target time).
+//     When the incoming change wins, the row is written back and the
+//     tombstone stays, as in apply/postgres (it orders nothing while the
+//     row exists); Open removes tombstones older than TombstoneTTL (7
+//     days). The conflict log's target_commit_time holds the target time
+//     the decision used (tombstone second or the row's timestamp column).
+//     Not recorded: deletes by ON DELETE CASCADE and TRUNCATE (MySQL
+//     fires no trigger for them), deletes on one-way targets (no
+//     trigger), and keys with a FLOAT, DOUBLE, BIT or JSON column (setup
+//     reports the table; it gets no trigger).
 //   - Writing: runs of inserts into one table with the same columns become
 //     multi-row INSERTs (at most 500 rows or about 4 MiB), runs of deletes
 //     one DELETE ... WHERE key IN (...), updates one UPDATE per row by key.
@@ -127,8 +156,9 @@
 //     captured back either. KeyArgs reads a logged key (PostgreSQL texts)
 //     into the arguments that find its row; ReadRow and ReplaceRow read
 //     and replace one row by key, through Decode and Encode.
-//   - Teardown: DropSchema drops bgsync's tables (OwnTables, plus the
-//     capture side's) and the database only when nothing else is in it.
+//   - Teardown: DropSchema drops the tombstone triggers (by name, in every
+//     database), bgsync's tables (OwnTables, plus the capture side's) and
+//     the database only when nothing else is in it.
 //   - An Applier owns one connection and is not safe for concurrent use.
 //     After an error the caller closes it and opens a new one (the
 //     pipeline restarts the direction).

@@ -1,6 +1,10 @@
 package mysql
 
-import "context"
+import (
+	"context"
+
+	"github.com/bgsync/bgsync/change"
+)
 
 // SessionVar reads @@session.<name> on the applier's own connection.
 func (a *Applier) SessionVar(ctx context.Context, name string) (string, error) {
@@ -13,4 +17,13 @@ func (a *Applier) SessionVar(ctx context.Context, name string) (string, error) {
 func (a *Applier) ExecSession(ctx context.Context, sql string) error {
 	_, err := a.conn.ExecContext(ctx, sql)
 	return err
+}
+
+// NewTargetTable builds a TargetTable without a server.
+func NewTargetTable(name change.Table, cols []ColumnType, key []string) *TargetTable {
+	tt := &TargetTable{Name: name, Columns: cols, Key: key, index: map[string]int{}}
+	for i, c := range cols {
+		tt.index[c.Name] = i
+	}
+	return tt
 }

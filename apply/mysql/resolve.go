@@ -113,6 +113,7 @@ func (a *Applier) resolveChange(st *tableState, t *change.Txn, c *change.Change,
 	if rs.exists {
 		in.Current, in.CurrentLocal = st.aligned(rs, c.Columns), rs.local
 	}
+	st.orderTimes(&in, rs)
 	d := conflict.Resolve(st.rule, &in)
 	if d.Resolution == conflict.Merged || (st.rule.Policy == conflict.ColumnMerge && d.Op == change.OpUpdate) {
 		d.Row = st.withKey(c, d.Row) // a merged row leaves its key unchanged, but the update needs it
@@ -192,6 +193,7 @@ func (a *Applier) moveOnto(st *tableState, c *change.Change, t *change.Txn, u *c
 	in := conflict.Input{Op: change.OpInsert, Columns: c.Columns, Before: c.Before, After: u.After,
 		From: a.cfg.From, CommitTime: t.CommitTime,
 		Current: st.aligned(dst, c.Columns), CurrentLocal: dst.local, Same: st.same(c.Columns)}
+	st.orderTimes(&in, dst)
 	d := conflict.Resolve(st.rule, &in)
 	d.Reason = "the update moved the row onto a key the target already has; " + d.Reason
 	at := *c

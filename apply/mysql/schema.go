@@ -50,6 +50,9 @@ func SchemaSQL(schema string) []string {
 	resolved_by          VARCHAR(255) NULL,
 	KEY conflicts_unresolved (direction, resolved)
 ) ENGINE=InnoDB`,
+		// The application's deletes, written by the tombstone triggers
+		// (tombstone.go).
+		tombstoneDDL(s),
 		// Rows a transform could not map, from tables with on_error:
 		// dead-letter. One per source change: a replay finds it there.
 		`CREATE TABLE IF NOT EXISTS ` + s + `.dead_letters (

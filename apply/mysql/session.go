@@ -14,9 +14,12 @@ import (
 // sessionSQL is run once on the applier's connection, before anything
 // else: UTC for TIMESTAMP columns and bgsync's own DATETIMEs, a strict
 // sql_mode (a value the column cannot hold is an error, never a silently
-// changed row; an explicit 0 in an AUTO_INCREMENT column stays 0), and
-// READ COMMITTED (see doc.go).
+// changed row; an explicit 0 in an AUTO_INCREMENT column stays 0), READ
+// COMMITTED (see doc.go), and @bgsync_applier, by which the tombstone
+// triggers on MySQL know bgsync's own deletes (tombstone.go; MariaDB's
+// test skip_replication).
 var sessionSQL = []string{
+	"SET @bgsync_applier = 1",
 	"SET SESSION time_zone = '+00:00'",
 	"SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO," +
 		"NO_ENGINE_SUBSTITUTION,NO_AUTO_VALUE_ON_ZERO'",

@@ -10,14 +10,18 @@ import (
 // Execer is what DropSchema needs: a *sql.DB or *sql.Conn.
 type Execer interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
 // OwnTables are the tables SchemaSQL creates in bgsync's database.
-var OwnTables = []string{"checkpoints", "conflicts", "dead_letters", "verify_runs", MarkerTableName}
+var OwnTables = []string{"checkpoints", "conflicts", TombstoneTable, "dead_letters", "verify_runs", MarkerTableName}
 
 // DropSchema removes bgsync's tables from its database schema: OwnTables
-// and those named in more (what the capture side created there). The
+// and those named in more (what the capture side created there), after
+// the tombstone triggers setup put on synced tables (found by name, in
+// every database: a trigger left behind would fail the application's
+// deletes once its table is gone). The
 // database itself goes only when nothing is left in it — no table, view,
 // routine or event — so a database bgsync shares with the application
 // keeps every user table and row. It reports whether the database was
@@ -29,6 +33,9 @@ func DropSchema(ctx context.Context, db Execer, schema string, more ...string) (
 	}
 	if n == 0 {
 		return false, nil
+	}
+	if err := dropTombstoneTriggers(ctx, db, schema); err != nil {
+		return false, err
 	}
 	names := append(append([]string{}, OwnTables...), more...)
 	quoted := make([]string, len(names))
