@@ -67,7 +67,8 @@ func (a *app) connectSides(ctx context.Context) (*sideConns, error) {
 // slot and heartbeat table; MariaDB/MySQL: the recorded start position)
 // and on each target bgsync's schema; a PostgreSQL side gets the
 // same conflict handling (tombstone triggers, REPLICA IDENTITY FULL when
-// asked) as between two PostgreSQL sides.
+// asked) as between two PostgreSQL sides, and a MariaDB/MySQL side of a
+// two-way pair its tombstone triggers (setup_tombstones_my.go).
 func (a *app) setupBinlogPair(ctx context.Context, out io.Writer, dryRun, fixIdentity bool) error {
 	conns, err := a.connectSides(ctx)
 	if err != nil {
@@ -92,6 +93,7 @@ func (a *app) setupBinlogPair(ctx context.Context, out io.Writer, dryRun, fixIde
 		}
 	}
 	errs = append(errs, a.checkConflicts(ctx, conns.pg, conns.my, fixIdentity)...)
+	errs = append(errs, a.checkTombstonePrivileges(ctx, conns.my)...)
 	if err := errors.Join(dedupe(errs)...); err != nil {
 		return err
 	}
@@ -131,6 +133,9 @@ func (a *app) setupBinlogPair(ctx context.Context, out io.Writer, dryRun, fixIde
 			}
 		}
 		fmt.Fprintf(out, "%s: schema %s ready\n", dst, a.cfg.Name)
+	}
+	if err := a.setupTombstonesMy(ctx, out, conns.my, dryRun); err != nil {
+		return err
 	}
 	return a.applyConflictSetup(ctx, out, conns.pg, extra, fixIdentity, dryRun)
 }

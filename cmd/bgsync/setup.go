@@ -37,8 +37,10 @@ run updates it every lag.heartbeat_interval to measure lag end to end),
 bgsync's own schema (checkpoints, conflict log, tombstones, dead letters) on
 each target, and
 a trigger on each target table that records the application's deletes as
-tombstones, so a delete and a write that race are ordered by time. It is
-idempotent.
+tombstones, so a delete and a write that race are ordered by time (on
+MariaDB/MySQL, between two sides that both write; creating it there needs
+TRIGGER on the tables and, with the binary log on, SUPER or
+log_bin_trust_function_creators = 1). It is idempotent.
 
 --replica-identity-full sets REPLICA IDENTITY FULL on the synced tables of each
 source instead of reporting it.
