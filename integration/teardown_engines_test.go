@@ -22,10 +22,13 @@ func TestTeardownEngines(t *testing.T) {
 	e := newPairEnv(t, "tdn_my_my", pairMy, stormDDL, itConfig{Directions: "both"}, "storm")
 	ctx := context.Background()
 	e.setup()
-	own := []string{"apply_marker", "capture_start", "checkpoints", "conflicts", "dead_letters", "heartbeats", "verify_runs"}
+	own := []string{"apply_marker", "capture_start", "checkpoints", "conflicts", "dead_letters", "heartbeats", "tombstones", "verify_runs"}
 	for _, s := range []*sideDB{e.blue, e.green} {
 		if got := myTables(t, s, e.cfg.Name); !slices.Equal(got, sortedWith(own, "storm")) {
 			t.Fatalf("%s after setup holds %v, want bgsync's tables and storm", s.side, got)
+		}
+		if n := myTriggers(t, s); n != 1 {
+			t.Fatalf("%s after setup has %d triggers on %s, want the tombstone trigger", s.side, n, s.schema)
 		}
 	}
 
@@ -72,6 +75,9 @@ func TestTeardownEngines(t *testing.T) {
 	for _, s := range []*sideDB{e.blue, e.green} {
 		if got := myTables(t, s, e.cfg.Name); !slices.Equal(got, []string{"storm"}) {
 			t.Errorf("%s's database %s after teardown holds %v, want only the user table storm", s.side, e.cfg.Name, got)
+		}
+		if n := myTriggers(t, s); n != 0 {
+			t.Errorf("%s after teardown still has %d triggers: the application's deletes would fail on the dropped tombstones table", s.side, n)
 		}
 	}
 	if after, err := stormRows(ctx, e.blue); err != nil || !maps.Equal(after, blueRows) {
@@ -159,4 +165,14 @@ func TestTeardownLeastPrivilege(t *testing.T) {
 	if got := myTables(t, e.blue, e.cfg.Name); !slices.Equal(got, []string{"applied_log", "items", "txlog"}) {
 		t.Errorf("blue's database after teardown holds %v, want only the user tables", got)
 	}
+}
+
+// myTriggers counts the triggers in s's database.
+func myTriggers(t *testing.T, s *sideDB) int {
+	t.Helper()
+	n, err := s.count(context.Background(), "SELECT count(*) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = '"+s.schema+"'")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return int(n)
 }
