@@ -73,8 +73,9 @@ BGSYNC_HTTP_TOKEN is set, every endpoint except /livez and /readyz requires
 
 MariaDB/MySQL sources: an ALTER, RENAME or DROP of a synced table pauses its
 direction with the statement and its binlog position. Make the other side
-match, then restart with --accept-schema-change <position> (e.g.
-mysql-bin.000002:126458826): schema changes up to that position are passed.
+match, then restart with --accept-schema-change <position>, as the message
+prints it (a GTID such as 11-11-2267, or mysql-bin.000002:126458826 where
+setup recorded file positions): schema changes up to it are passed.
 
 Memory: unless GOMEMLIMIT is set, run sets a soft memory limit of 200 MiB
 (the garbage collector works harder near it; it is not a cap).
