@@ -75,6 +75,12 @@ func newMySideDB(t *testing.T, side, name string) *sideDB {
 			a.Close()
 		}
 	})
+	return openMySide(t, admin, side, db)
+}
+
+// openMySide is database db of the MariaDB server of admin, as side.
+func openMySide(t *testing.T, admin, side, db string) *sideDB {
+	t.Helper()
 	mc, err := mysql.ParseDSN(admin)
 	if err != nil {
 		t.Fatal(err)

@@ -68,7 +68,7 @@ func TestBinlogSourceFailover(t *testing.T) {
 		t.Fatalf("standby did not reach blue's GTID %s: %d %v\n%s", pos, waited, err, replicaStatus(replica))
 	}
 	mustExecMy(t, replica, "STOP SLAVE", "RESET SLAVE ALL")
-	newBlue := replicaSide(t, db)
+	newBlue := openMySide(t, myReplicaAdminDSN, "blue", db)
 	if n, _ := newBlue.count(ctx, "SELECT count(*) FROM txlog"); n != onBlue {
 		t.Fatalf("standby holds %d transactions of blue's %d after catching up", n, onBlue)
 	}
@@ -151,22 +151,6 @@ func follow(t *testing.T, replica *sql.DB, db string) {
 		fmt.Sprintf("CHANGE MASTER TO MASTER_HOST = '%s', MASTER_PORT = %s, MASTER_USER = '%s', MASTER_PASSWORD = '%s', MASTER_USE_GTID = slave_pos",
 			host, port, bc.User, bc.Passwd),
 		"START SLAVE")
-}
-
-// replicaSide is database db on the standby, as a sideDB of blue.
-func replicaSide(t *testing.T, db string) *sideDB {
-	t.Helper()
-	mc, err := mysql.ParseDSN(myReplicaAdminDSN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mc.DBName = db
-	h, err := sql.Open("mysql", mc.FormatDSN())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { h.Close() })
-	return &sideDB{engine: engineMy, side: "blue", dsn: mc.FormatDSN(), schema: db, my: h}
 }
 
 func mustExecMy(t *testing.T, db *sql.DB, stmts ...string) {

@@ -68,15 +68,7 @@ func TestTombstones(t *testing.T) {
 	a := e.open(func(cfg *mysql.Config) {
 		cfg.DefaultRule = conflict.Rule{Policy: conflict.LastWriterWins, TimestampColumn: "at"}
 	})
-	stmts, err := mysql.TombstoneSetupSQL(ctx, e.db, e.schema, tbl)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range stmts {
-		if _, err := e.db.Exec(s); err != nil {
-			t.Fatalf("%s: %v", s, err)
-		}
-	}
+	installTombstoneTrigger(t, e, tbl)
 	before := time.Now().UTC().Add(-time.Second)
 	if _, err := e.db.Exec("DELETE FROM stamped WHERE id IN (1, 2, 3)"); err != nil {
 		t.Fatal(err)
@@ -91,6 +83,7 @@ func TestTombstones(t *testing.T) {
 	}
 	var at time.Time
 	var raw string
+	var err error
 	if err := e.db.QueryRow("SELECT deleted_at FROM `" + e.schema + "`.tombstones LIMIT 1").Scan(&raw); err != nil {
 		t.Fatal(err)
 	}
@@ -184,15 +177,7 @@ func TestTombstoneKeyServer(t *testing.T) {
 		"INSERT INTO k VALUES (-1.5, '2025-03-01 12:00:00.25', 0xAB01, FROM_UNIXTIME(1740830400.25), 'héllo', 1)")
 	tbl := e.table("k")
 	e.open() // creates bgsync's tables
-	stmts, err := mysql.TombstoneSetupSQL(ctx, e.db, e.schema, tbl)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range stmts {
-		if _, err := e.db.Exec(s); err != nil {
-			t.Fatalf("%s: %v", s, err)
-		}
-	}
+	installTombstoneTrigger(t, e, tbl)
 	if _, err := e.db.Exec("DELETE FROM k"); err != nil {
 		t.Fatal(err)
 	}
@@ -208,5 +193,19 @@ func TestTombstoneKeyServer(t *testing.T) {
 	}
 	if got := e.rows("SELECT key_text FROM `" + e.schema + "`.tombstones WHERE key_hash = UNHEX(SHA2(key_text, 256))"); !equalStrings(got, []string{want}) {
 		t.Fatalf("trigger wrote %v, TombstoneKey gives %q", got, want)
+	}
+}
+
+// installTombstoneTrigger puts the tombstone trigger on tbl, as setup does.
+func installTombstoneTrigger(t *testing.T, e *env, tbl change.Table) {
+	t.Helper()
+	stmts, err := mysql.TombstoneSetupSQL(context.Background(), e.db, e.schema, tbl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range stmts {
+		if _, err := e.db.Exec(s); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
 	}
 }

@@ -208,7 +208,11 @@ func (d *decoder) commit(h *replication.EventHeader) (*change.Txn, error) {
 	}
 	pos := d.position(h)
 	if d.form.GTID {
-		if p == nil || p.gtid == 0 { // nothing opened by a GTID: nothing to place
+		if p == nil || p.gtid == 0 {
+			if p != nil && len(p.changes) > 0 { // rows no GTID places: never dropped silently
+				return nil, &DecodeError{At: d.at(pos), Position: pos, Table: p.changes[0].Table,
+					Err: errors.New("a transaction with row changes but no GTID event, with GTID positions: it cannot be placed; start the direction afresh with file positions")}
+			}
 			return nil, nil
 		}
 		pos = p.gtid

@@ -118,18 +118,8 @@ func ParsePosition(s string) (change.Position, Form, error) {
 // GTIDState reads a server's @@gtid_binlog_pos: the last GTID it logged in
 // each domain.
 func GTIDState(ctx context.Context, q Querier) (map[uint32]GTID, error) {
-	rows, err := q.QueryContext(ctx, "SELECT @@GLOBAL.gtid_binlog_pos")
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
 	var s sql.NullString
-	if rows.Next() {
-		if err := rows.Scan(&s); err != nil {
-			return nil, err
-		}
-	}
-	if err := rows.Err(); err != nil {
+	if err := q.QueryRowContext(ctx, "SELECT @@GLOBAL.gtid_binlog_pos").Scan(&s); err != nil {
 		return nil, err
 	}
 	return parseGTIDList(s.String)
@@ -155,7 +145,7 @@ func parseGTIDList(s string) (map[uint32]GTID, error) {
 	return out, nil
 }
 
-// GTIDPositionIn is the GTID position of domain in a GTID list (the zero
+// gtidPositionIn is the GTID position of domain in a GTID list (the zero
 // GTID's when the domain is absent: nothing logged in it yet).
 func gtidPositionIn(list map[uint32]GTID, domain uint32) (change.Position, error) {
 	g, ok := list[domain]
@@ -189,18 +179,8 @@ func CurrentPositionIn(ctx context.Context, q Querier, f Form) (change.Position,
 // GTID position of domain there, with MariaDB's BINLOG_GTID_POS: the last
 // GTID of the domain logged before that point.
 func GTIDAt(ctx context.Context, q Querier, file string, offset uint32, domain uint32) (change.Position, error) {
-	rows, err := q.QueryContext(ctx, "SELECT BINLOG_GTID_POS(?, ?)", file, offset)
-	if err != nil {
-		return 0, err
-	}
-	defer rows.Close()
 	var s sql.NullString
-	if rows.Next() {
-		if err := rows.Scan(&s); err != nil {
-			return 0, err
-		}
-	}
-	if err := rows.Err(); err != nil {
+	if err := q.QueryRowContext(ctx, "SELECT BINLOG_GTID_POS(?, ?)", file, offset).Scan(&s); err != nil {
 		return 0, err
 	}
 	if !s.Valid {

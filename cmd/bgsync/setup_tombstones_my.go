@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	applymy "github.com/bgsync/bgsync/apply/mysql"
@@ -65,9 +66,10 @@ FROM (SELECT CONCAT('''', SUBSTRING_INDEX(CURRENT_USER(), '@', 1), '''@''', SUBS
 			}
 		}
 		if len(missing) > 0 {
+			missing = slices.Compact(slices.Sorted(slices.Values(missing)))
 			errs = append(errs, fmt.Errorf("%s (target): the user lacks TRIGGER on %s: two-way sync puts a trigger on each synced table "+
 				"to record the application's deletes (tombstones): GRANT TRIGGER ON `%s`.* TO the user bgsync connects as",
-				side, strings.Join(dedupeStrings(missing), ", "), strings.Join(dedupeStrings(missing), "`.*, `")))
+				side, strings.Join(missing, ", "), strings.Join(missing, "`.*, `")))
 		}
 		var logBin, trust int
 		if err := db.QueryRowContext(ctx, `SELECT @@log_bin, @@log_bin_trust_function_creators`).Scan(&logBin, &trust); err != nil {
@@ -81,18 +83,6 @@ FROM (SELECT CONCAT('''', SUBSTRING_INDEX(CURRENT_USER(), '@', 1), '''@''', SUBS
 		}
 	}
 	return errs
-}
-
-func dedupeStrings(in []string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, s := range in {
-		if !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
-	}
-	return out
 }
 
 // setupTombstonesMy creates (or, dry, prints) the tombstone triggers on
