@@ -67,6 +67,13 @@ type Change struct {
 	Truncate []Table
 	// Cascade and RestartIdentity are TRUNCATE options.
 	Cascade, RestartIdentity bool
+	// Time is when the source wrote this change, for a source that records
+	// it per statement and where it differs from the transaction's commit
+	// time: MariaDB/MySQL row events carry the start of the statement that
+	// made them (whole seconds), the commit event that of the COMMIT.
+	// Zero means the transaction's CommitTime (PostgreSQL: always). It is
+	// the time conflict policies order this change by (Txn.TimeOf).
+	Time time.Time
 }
 
 // Txn is one committed source transaction.
@@ -81,4 +88,13 @@ type Txn struct {
 	// source, empty for application writes.
 	Origin  string
 	Changes []Change
+}
+
+// TimeOf returns when the source wrote c, a change of t: c.Time where the
+// source recorded one, else t's commit time.
+func (t *Txn) TimeOf(c *Change) time.Time {
+	if !c.Time.IsZero() {
+		return c.Time
+	}
+	return t.CommitTime
 }

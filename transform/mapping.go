@@ -58,7 +58,7 @@ func (m *Mapping) NewMapper() *Mapper {
 // table renamed (a TRUNCATE of several tables is split by the caller).
 func (p *Mapper) Map(c *change.Change) (change.Change, error) {
 	m := p.m
-	out := change.Change{Op: c.Op, Table: m.target, Seq: c.Seq, Cascade: c.Cascade, RestartIdentity: c.RestartIdentity}
+	out := change.Change{Op: c.Op, Table: m.target, Seq: c.Seq, Cascade: c.Cascade, RestartIdentity: c.RestartIdentity, Time: c.Time}
 	if c.Op == change.OpTruncate {
 		out.Truncate = []change.Table{m.target}
 		return out, nil

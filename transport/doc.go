@@ -16,7 +16,9 @@
 //     columns, before and after images, source commit time (microseconds),
 //     source position, transaction id, the change's Seq in its transaction,
 //     the transaction's number of changes, origin, and TRUNCATE's tables
-//     and options. A version this build cannot read is an error, never a
+//     and options; version 2 adds the change's own time (a MariaDB/MySQL
+//     statement's, where it is not its commit's) and is written only for
+//     such changes. A version this build cannot read is an error, never a
 //     guess. Every version has golden files in testdata/.
 //   - Timestamp: the time of writing (retention goes by it).
 //

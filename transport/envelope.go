@@ -6,9 +6,9 @@ import (
 	"github.com/bgsync/bgsync/change"
 )
 
-// The binary envelope, version 1. One message value per row change:
+// The binary envelope, versions 1 and 2. One message value per row change:
 //
-//	record = magic:0xBC version:0x01 op:byte
+//	record = magic:0xBC version:(0x01 | 0x02) op:byte
 //	         string(schema) string(table)
 //	         uvarint(ncolumns) column*
 //	         row(before) row(after)            change.AppendRow: nil and empty differ
@@ -18,8 +18,15 @@ import (
 //	         string(origin)
 //	         uvarint(ntruncate) (string(schema) string(table))*
 //	         flags:byte                        bit 0 CASCADE, bit 1 RESTART IDENTITY
+//	         [varint(change time - commit time, microseconds)]   version 2 only
 //	column = string(name) string(type) key:byte (0 or 1)
 //	string = uvarint(len) bytes
+//
+// Version 2 adds the change's own time (change.Change.Time: a MariaDB or
+// MySQL row event's statement time) after the flags. EncodeRecord writes
+// version 1 when the change has none, so a topic fed by PostgreSQL, and
+// every record whose change happened in its commit's second, stays
+// readable by builds that know version 1 only.
 //
 // varint and uvarint are encoding/binary's, minimally encoded. Decoding
 // accepts exactly what encoding produces, so a decoded record re-encodes to
@@ -31,8 +38,10 @@ import (
 // rows have equal keys and partitioning by key would keep per-row order.
 const (
 	envelopeMagic = 0xBC
-	// EnvelopeVersion is the version EncodeRecord writes.
-	EnvelopeVersion = 1
+	// EnvelopeVersion is the newest version EncodeRecord writes.
+	EnvelopeVersion = 2
+	// envelopeTimed is the first version with the change's own time.
+	envelopeTimed = 2
 )
 
 const (
@@ -77,7 +86,11 @@ func AppendRecord(dst []byte, r *Record) []byte {
 
 func appendEnvelope(dst []byte, id uint64, pos change.Position, commitMicros int64,
 	origin string, size uint32, c *change.Change) []byte {
-	dst = append(dst, envelopeMagic, EnvelopeVersion, byte(c.Op))
+	version := byte(1)
+	if !c.Time.IsZero() {
+		version = envelopeTimed
+	}
+	dst = append(dst, envelopeMagic, version, byte(c.Op))
 	dst = appendString(dst, c.Table.Schema)
 	dst = appendString(dst, c.Table.Name)
 	dst = binary.AppendUvarint(dst, uint64(len(c.Columns)))
@@ -106,7 +119,11 @@ func appendEnvelope(dst []byte, id uint64, pos change.Position, commitMicros int
 	if c.RestartIdentity {
 		flags |= flagRestartIdentity
 	}
-	return append(dst, flags)
+	dst = append(dst, flags)
+	if version == envelopeTimed {
+		dst = binary.AppendVarint(dst, c.Time.UnixMicro()-commitMicros)
+	}
+	return dst
 }
 
 func appendString(dst []byte, s string) []byte {

@@ -20,7 +20,7 @@ var ErrMalformed = errors.New("malformed envelope")
 type VersionError struct{ Version byte }
 
 func (e *VersionError) Error() string {
-	return fmt.Sprintf("envelope version %d not supported (this build reads version %d)", e.Version, EnvelopeVersion)
+	return fmt.Sprintf("envelope version %d not supported (this build reads versions 1 to %d)", e.Version, EnvelopeVersion)
 }
 
 func (e *VersionError) Unwrap() error { return ErrMalformed }
@@ -63,6 +63,10 @@ func (e *tableEntry) intact() bool {
 	return true
 }
 
+// maxTimeDelta bounds how far a change's own time may lie from its
+// commit time (2^45 µs, about 13 months): further is not a transaction.
+const maxTimeDelta = 1 << 45
+
 // maxCachedTables bounds the decoder's table cache; it is reset when full.
 const maxCachedTables = 256
 
@@ -75,8 +79,9 @@ func (d *RecordDecoder) Decode(b []byte) (Record, error) {
 	if b[0] != envelopeMagic {
 		return rec, fmt.Errorf("not a bgsync envelope (first byte %#x, want %#x): %w", b[0], envelopeMagic, ErrMalformed)
 	}
-	if b[1] != EnvelopeVersion {
-		return rec, &VersionError{Version: b[1]}
+	version := b[1]
+	if version < 1 || version > EnvelopeVersion {
+		return rec, &VersionError{Version: version}
 	}
 	c := &rec.Change
 	c.Op = change.Op(b[2])
@@ -98,6 +103,18 @@ func (d *RecordDecoder) Decode(b []byte) (Record, error) {
 	}
 	if off, err = decodeTruncate(b, off, c); err != nil {
 		return rec, err
+	}
+	if version >= envelopeTimed {
+		delta, n, err := readVarint(b, off)
+		if err != nil {
+			return rec, fmt.Errorf("change time: %w", err)
+		}
+		commit := rec.CommitTime.UnixMicro()
+		at := commit + delta
+		if delta < -maxTimeDelta || delta > maxTimeDelta || (delta > 0) != (at > commit) {
+			return rec, fmt.Errorf("change time %d µs from the commit time: %w", delta, ErrMalformed)
+		}
+		c.Time, off = time.UnixMicro(at).UTC(), n
 	}
 	if off != len(b) {
 		return rec, fmt.Errorf("%d trailing bytes after the envelope: %w", len(b)-off, ErrMalformed)

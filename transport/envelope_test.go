@@ -2,9 +2,11 @@ package transport
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,8 +19,16 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
-func goldenPath(name string) string {
-	return filepath.Join("testdata", "envelope_v1_"+name+".hex")
+// goldenVersion is the envelope version a golden record encodes as.
+func goldenVersion(r Record) int {
+	if !r.Change.Time.IsZero() {
+		return envelopeTimed
+	}
+	return 1
+}
+
+func goldenPath(name string, version int) string {
+	return filepath.Join("testdata", fmt.Sprintf("envelope_v%d_%s.hex", version, name))
 }
 
 // writeHex writes b as hex, 32 bytes per line, after a comment line.
@@ -59,9 +69,9 @@ func readHex(path string) ([]byte, error) {
 func TestGolden(t *testing.T) {
 	for name, want := range goldenRecords() {
 		t.Run(name, func(t *testing.T) {
-			path := goldenPath(name)
+			path := goldenPath(name, goldenVersion(want))
 			if *update {
-				comment := "bgsync envelope v1: " + want.Change.Op.String() + " " + want.Change.Table.String()
+				comment := fmt.Sprintf("bgsync envelope v%d: %s %s", goldenVersion(want), want.Change.Op, want.Change.Table)
 				if err := writeHex(path, comment, AppendRecord(nil, &want)); err != nil {
 					t.Fatal(err)
 				}
@@ -113,7 +123,9 @@ func TestDecodeErrors(t *testing.T) {
 	}{
 		{"empty", nil, "too short"},
 		{"magic", mutate(func(b []byte) []byte { b[0] = 0x00; return b }), "not a bgsync envelope"},
-		{"version", mutate(func(b []byte) []byte { b[1] = 2; return b }), "envelope version 2 not supported"},
+		{"version", mutate(func(b []byte) []byte { b[1] = 3; return b }), "envelope version 3 not supported"},
+		{"version 2 without the change time", mutate(func(b []byte) []byte { b[1] = 2; return b }), "change time: varint: unexpected end"},
+		{"change time too far", append(mutate(func(b []byte) []byte { b[1] = 2; return b }), binary.AppendVarint(nil, -(maxTimeDelta+1))...), "µs from the commit time"},
 		{"op", mutate(func(b []byte) []byte { b[2] = 9; return b }), "op 9 unknown"},
 		{"trailing", append(bytes.Clone(good), 0), "trailing bytes"},
 		{"flags", mutate(func(b []byte) []byte { b[len(b)-1] = 0x80; return b }), "flags 0x80 unknown"},

@@ -66,6 +66,11 @@ func goldenRecords() map[string]Record {
 			Change: change.Change{Op: change.OpDelete, Table: accounts, Columns: accountCols,
 				Before: keyOnly, Seq: 99999},
 		},
+		"delete_timed": { // a MariaDB delete two seconds before its COMMIT
+			TxnID: 12, Position: 0x2000000, CommitTime: commitTime, TxnSize: 2,
+			Change: change.Change{Op: change.OpDelete, Table: accounts, Columns: accountCols,
+				Before: keyOnly, Seq: 1, Time: commitTime.Truncate(time.Second).Add(-2 * time.Second)},
+		},
 		"truncate": {
 			TxnID: 9, Position: 0x2000000, CommitTime: commitTime.Add(time.Second), TxnSize: 1,
 			Change: change.Change{Op: change.OpTruncate, Table: accounts,

@@ -109,7 +109,7 @@ func (a *Applier) resolveChange(st *tableState, t *change.Txn, c *change.Change,
 	st.uses[key]--
 	again := st.uses[key] > 0
 	in := conflict.Input{Op: c.Op, Columns: c.Columns, Before: c.Before, After: c.After,
-		From: a.cfg.From, CommitTime: t.CommitTime, Same: st.same(c.Columns)}
+		From: a.cfg.From, CommitTime: t.TimeOf(c), Same: st.same(c.Columns)}
 	if rs.exists {
 		in.Current, in.CurrentLocal = st.aligned(rs, c.Columns), rs.local
 	}
@@ -191,7 +191,7 @@ func (a *Applier) state(ctx context.Context, states map[change.Table]*tableState
 // apply and the conflict to log.
 func (a *Applier) moveOnto(st *tableState, c *change.Change, t *change.Txn, u *change.Change, from, dst *rowState) ([]change.Change, conflictRecord) {
 	in := conflict.Input{Op: change.OpInsert, Columns: c.Columns, Before: c.Before, After: u.After,
-		From: a.cfg.From, CommitTime: t.CommitTime,
+		From: a.cfg.From, CommitTime: t.TimeOf(c),
 		Current: st.aligned(dst, c.Columns), CurrentLocal: dst.local, Same: st.same(c.Columns)}
 	st.orderTimes(&in, dst)
 	d := conflict.Resolve(st.rule, &in)

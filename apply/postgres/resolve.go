@@ -88,7 +88,7 @@ func (a *Applier) resolveGroup(ctx context.Context, txns []*change.Txn) ([]*chan
 				rs.row = nil
 			}
 			in := conflict.Input{Op: c.Op, Columns: c.Columns, Before: c.Before, After: c.After,
-				From: a.cfg.From, CommitTime: t.CommitTime, Deleted: rs.deleted}
+				From: a.cfg.From, CommitTime: t.TimeOf(c), Deleted: rs.deleted}
 			if rs.exists {
 				in.Current, in.CurrentTime, in.CurrentLocal = st.aligned(rs, c.Columns), rs.ts, rs.local
 				in.ColumnTimes = rs.columnTimes(c.Columns)
@@ -120,7 +120,7 @@ func (a *Applier) resolveGroup(ctx context.Context, txns []*change.Txn) ([]*chan
 				}
 				eff.Changes = append(eff.Changes, change.Change{Op: change.OpInsert, Table: c.Table, Columns: c.Columns, After: d.Row, Seq: c.Seq})
 				if again {
-					st.write(rs, c.Columns, d.Row, t.CommitTime, true)
+					st.write(rs, c.Columns, d.Row, t.TimeOf(c), true)
 				}
 			case change.OpUpdate:
 				u := change.Change{Op: change.OpUpdate, Table: c.Table, Columns: c.Columns, After: d.Row, Seq: c.Seq}
@@ -135,7 +135,7 @@ func (a *Applier) resolveGroup(ctx context.Context, txns []*change.Txn) ([]*chan
 				if !moved {
 					eff.Changes = append(eff.Changes, u)
 					if again {
-						st.write(rs, c.Columns, d.Row, t.CommitTime, whole)
+						st.write(rs, c.Columns, d.Row, t.TimeOf(c), whole)
 					}
 					break
 				}
@@ -143,7 +143,7 @@ func (a *Applier) resolveGroup(ctx context.Context, txns []*change.Txn) ([]*chan
 				if !dst.exists {
 					eff.Changes = append(eff.Changes, u)
 					rs.exists, rs.row = false, nil
-					st.write(dst, c.Columns, d.Row, t.CommitTime, whole)
+					st.write(dst, c.Columns, d.Row, t.TimeOf(c), whole)
 					break
 				}
 				moves, rec := a.moveOnto(st, rule, c, t, &u, rs, dst)
@@ -216,7 +216,7 @@ func (a *Applier) state(ctx context.Context, states map[change.Table]*tableState
 // apply and the conflict to log.
 func (a *Applier) moveOnto(st *tableState, rule conflict.Rule, c *change.Change, t *change.Txn, u *change.Change, from, dst *rowState) ([]change.Change, conflictRecord) {
 	in := conflict.Input{Op: change.OpInsert, Columns: c.Columns, Before: c.Before, After: u.After,
-		From: a.cfg.From, CommitTime: t.CommitTime, Deleted: dst.deleted,
+		From: a.cfg.From, CommitTime: t.TimeOf(c), Deleted: dst.deleted,
 		Current: st.aligned(dst, c.Columns), CurrentTime: dst.ts, CurrentLocal: dst.local}
 	d := conflict.Resolve(rule, &in)
 	d.Reason = "the update moved the row onto a key the target already has; " + d.Reason
@@ -230,7 +230,7 @@ func (a *Applier) moveOnto(st *tableState, rule conflict.Rule, c *change.Change,
 	from.exists, from.row = false, nil
 	if d.Op == change.OpUpdate {
 		out = append(out, change.Change{Op: change.OpUpdate, Table: c.Table, Columns: c.Columns, After: d.Row, Seq: c.Seq})
-		st.write(dst, c.Columns, d.Row, t.CommitTime, true)
+		st.write(dst, c.Columns, d.Row, t.TimeOf(c), true)
 	}
 	return out, rec
 }

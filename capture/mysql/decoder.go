@@ -243,6 +243,11 @@ func (d *decoder) commit(h *replication.EventHeader) (*change.Txn, error) {
 	d.stats.txns++
 	d.stats.rows += uint64(len(p.changes))
 	d.stats.captureLag = time.Since(commitTime)
+	for i := range p.changes { // a statement in its COMMIT's second needs no time of its own
+		if p.changes[i].Time.Equal(commitTime) {
+			p.changes[i].Time = time.Time{}
+		}
+	}
 	return &change.Txn{ID: p.id, Position: pos, CommitTime: commitTime, Changes: p.changes}, nil
 }
 
@@ -298,6 +303,7 @@ func (d *decoder) ddl(h *replication.EventHeader, db, q string) error {
 			if d.filter.captured(t) {
 				d.cur.changes = append(d.cur.changes, change.Change{
 					Op: change.OpTruncate, Table: t, Truncate: []change.Table{t}, Seq: uint32(len(d.cur.changes)),
+					Time: time.Unix(int64(h.Timestamp), 0),
 				})
 			}
 			continue
@@ -383,9 +389,10 @@ func (d *decoder) rows(h *replication.EventHeader, e *replication.RowsEvent) err
 		}
 		return nil
 	}
+	at := time.Unix(int64(h.Timestamp), 0) // the statement's start
 	add := func(op change.Op, before, after change.Row) {
 		d.cur.changes = append(d.cur.changes, change.Change{
-			Op: op, Table: t.name, Columns: t.columns, Before: before, After: after, Seq: uint32(len(d.cur.changes)),
+			Op: op, Table: t.name, Columns: t.columns, Before: before, After: after, Seq: uint32(len(d.cur.changes)), Time: at,
 		})
 	}
 	switch e.Type() {

@@ -24,7 +24,11 @@
 //     ends, acknowledging it means it need never be sent again, and Run
 //     restarts right after it. Txn.ID is the GTID sequence number (0
 //     without GTIDs); Txn.CommitTime the commit event's timestamp (whole
-//     seconds).
+//     seconds). A change's Time is its row event's timestamp, the start of
+//     the statement that made it (whole seconds; zero where that equals
+//     CommitTime): what a trigger reads as UTC_TIMESTAMP() during that
+//     statement, so the target-side tombstones and column times of
+//     apply/mysql, cut to the second, match what the other side is told.
 //   - Changes carry every column (names from the table map), Key set on the
 //     primary-key columns, full Before and After images for updates, Seq
 //     from 0 within the transaction. Transactions with no change on a

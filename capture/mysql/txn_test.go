@@ -7,7 +7,13 @@ import (
 	capmy "github.com/bgsync/bgsync/capture/mysql"
 	"github.com/bgsync/bgsync/change"
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
+
+// ignoreTime leaves a change's statement time out of a comparison: it is
+// zero or not depending on whether the statement and its COMMIT fell in
+// one second (TestStatementTime checks it).
+var ignoreTime = cmpopts.IgnoreFields(change.Change{}, "Time")
 
 func TestTransactionsAndSeq(t *testing.T) {
 	t.Parallel()
@@ -42,7 +48,7 @@ func TestTransactionsAndSeq(t *testing.T) {
 		{Op: change.OpDelete, Table: ta, Columns: colsA, Before: row(change.Int(2), change.Text("two"), change.Int(20)), Seq: 3},
 		{Op: change.OpInsert, Table: tb, Columns: colsB, After: row(change.Int(7), change.Text("x"), change.Int(70)), Seq: 4},
 	}
-	if diff := cmp.Diff(want, txn.Changes); diff != "" {
+	if diff := cmp.Diff(want, txn.Changes, ignoreTime); diff != "" {
 		t.Fatalf("changes (-want +got):\n%s", diff)
 	}
 	if txn.ID == 0 || txn.Position == 0 || txn.CommitTime.Before(before) || txn.CommitTime.After(time.Now().Add(2*time.Second)) {
@@ -117,5 +123,43 @@ func TestMarkerIsEcho(t *testing.T) {
 	}
 	if st := r.c.Stats(); st.EchoTxns != 2 || st.Txns != 1 {
 		t.Errorf("stats %+v: want 2 echo txns, 1 txn", st)
+	}
+}
+
+// TestStatementTime: a change carries the start of its statement, whole
+// seconds, where that is not its COMMIT's second, and it is the second a
+// trigger's UTC_TIMESTAMP(6) saw during that statement (what apply/mysql's
+// tombstones and column times record on the other side).
+func TestStatementTime(t *testing.T) {
+	t.Parallel()
+	d := newTestDB(t)
+	d.exec(t, `CREATE TABLE a (id INT PRIMARY KEY, v INT)`,
+		`CREATE TABLE seen (id INT PRIMARY KEY, at DATETIME(6))`,
+		`CREATE TRIGGER a_del AFTER DELETE ON a FOR EACH ROW INSERT INTO seen VALUES (OLD.id, UTC_TIMESTAMP(6))`)
+	r := start(t, d, 0, nil, "a")
+	d.exec(t, `INSERT INTO a VALUES (1, 1), (2, 2)`)
+	r.next(t)
+
+	d.exec(t, `BEGIN`, `DELETE FROM a WHERE id = 1`, `DO SLEEP(1.1)`, `UPDATE a SET v = 3 WHERE id = 2`, `DO SLEEP(1.1)`, `COMMIT`)
+	txn := r.next(t)
+	if len(txn.Changes) != 2 {
+		t.Fatalf("%d changes, want 2", len(txn.Changes))
+	}
+	var seen string
+	if err := d.db.QueryRow(`SELECT DATE_FORMAT(at, '%Y-%m-%d %H:%i:%s') FROM seen WHERE id = 1`).Scan(&seen); err != nil {
+		t.Fatal(err)
+	}
+	del, upd := txn.TimeOf(&txn.Changes[0]), txn.TimeOf(&txn.Changes[1])
+	if got := del.UTC().Format(time.DateTime); got != seen {
+		t.Errorf("the delete's time is %s; the trigger saw %s", got, seen)
+	}
+	if del.Nanosecond() != 0 || !del.Before(upd) || !upd.Before(txn.CommitTime) {
+		t.Errorf("delete at %v, update at %v, commit at %v: want whole seconds, each statement before the next", del, upd, txn.CommitTime)
+	}
+
+	d.exec(t, `DELETE FROM a WHERE id = 2`) // one statement: its COMMIT's second
+	txn = r.next(t)
+	if !txn.Changes[0].Time.IsZero() {
+		t.Errorf("an autocommit delete carries time %v, want zero (its commit time)", txn.Changes[0].Time)
 	}
 }
