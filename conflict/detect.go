@@ -43,6 +43,10 @@ type Input struct {
 	// values in another spelling than the incoming images carry (JSON
 	// text, compared by value). Nil: change.Equal.
 	Same func(i int, a, b change.Value) bool
+
+	// orderedBy names what CommitTime and CurrentTime hold when not the
+	// commit times (Rule.stamped); empty for commit times.
+	orderedBy string
 }
 
 // same compares two values of column i (see Input.Same).

@@ -27,8 +27,12 @@
 //     pick the same winner, so both sides converge.
 //   - Policies order two conflicting writes — or a write and a delete — by a
 //     stamp and keep the higher one on both sides. last-writer-wins: the
-//     source commit time (or, for two writes, a configured timestamp
-//     column), a tie going to blue. blue-wins / green-wins: that side's
+//     source time of each change (Txn.TimeOf: the commit time, or a
+//     MariaDB/MySQL statement's own time), or a configured timestamp
+//     column, which orders two writes by its values and a write against a
+//     delete by the write's value against the delete's time (stamp.go: the
+//     same two times on both sides whatever their engines); a tie goes to
+//     blue. blue-wins / green-wins: that side's
 //     writes and deletes outrank the other side's, then commit time. A
 //     target row written by this same stream protects nothing of the
 //     target's own, so the incoming change wins. manual leaves the target as

@@ -11,8 +11,8 @@ import (
 type Rule struct {
 	Policy Policy
 	// TimestampColumn, for last-writer-wins, names a column whose value
-	// orders writes instead of the source commit times. Where one side has
-	// no row (deletes), commit times decide.
+	// orders writes instead of the source commit times; a write against a
+	// delete is ordered by it against the delete's time (stamp.go).
 	TimestampColumn string
 }
 
@@ -32,6 +32,7 @@ type Decision struct {
 // Resolve decides in under rule. Detect runs first; a change without
 // conflict comes back as it is, with Resolution Applied.
 func Resolve(rule Rule, in *Input) Decision {
+	in = rule.stamped(in)
 	d := Decision{Kind: Detect(in)}
 	if d.Kind == None {
 		d.Op, d.Row = in.Op, in.After
@@ -125,7 +126,8 @@ func incomingWins(rule Rule, in *Input) (bool, string) {
 	return laterWins(in)
 }
 
-// laterWins orders a write and a delete, or two writes, by commit time.
+// laterWins orders a write and a delete, or two writes, by commit time
+// (or by the times Rule.stamped put in their place).
 func laterWins(in *Input) (bool, string) {
 	target := in.CurrentTime
 	if in.Current == nil {
@@ -135,7 +137,11 @@ func laterWins(in *Input) (bool, string) {
 	if !target.IsZero() {
 		c = in.CommitTime.Compare(target)
 	}
-	return decide(c, "commit time", in.From)
+	what := "commit time"
+	if in.orderedBy != "" {
+		what = in.orderedBy
+	}
+	return decide(c, what, in.From)
 }
 
 // decide reads a comparison of incoming to target; a tie goes to blue on

@@ -18,7 +18,8 @@ var myPlainAdminDSN = envOr("BGSYNC_TEST_MY_PLAIN_DSN", "root:bgsync@tcp(127.0.0
 
 // TestBinlogSetupRefuses points setup at a MariaDB whose binlog bgsync
 // cannot read, as a user without replication privileges, with a table
-// lacking a primary key: setup exits 2 naming every problem with its fix.
+// lacking a primary key and a timestamp column that holds no time: setup
+// exits 2 naming every problem with its fix.
 func TestBinlogSetupRefuses(t *testing.T) {
 	requireIntegration(t)
 	requireBinary(t)
@@ -37,7 +38,7 @@ func TestBinlogSetupRefuses(t *testing.T) {
 		"DROP DATABASE IF EXISTS " + db,
 		"CREATE DATABASE " + db,
 		"CREATE TABLE " + db + ".nokey (a INT, b TEXT)",
-		"CREATE TABLE " + db + ".items (id BIGINT PRIMARY KEY)",
+		"CREATE TABLE " + db + ".items (id BIGINT PRIMARY KEY, version INT)",
 		"CREATE USER IF NOT EXISTS 'it_noprivs'@'127.0.0.1'",
 		"ALTER USER 'it_noprivs'@'127.0.0.1' IDENTIFIED BY 'noprivs'",
 		"GRANT SELECT, INSERT, UPDATE, DELETE ON " + db + ".* TO 'it_noprivs'@'127.0.0.1'",
@@ -56,14 +57,17 @@ func TestBinlogSetupRefuses(t *testing.T) {
 	}
 	mc.User, mc.Passwd = "it_noprivs", "noprivs"
 	green := newMySideDB(t, "green", "bl_refuse")
-	green.mustExec(t, "CREATE TABLE nokey (a INT PRIMARY KEY, b TEXT)", "CREATE TABLE items (id BIGINT PRIMARY KEY)")
+	green.mustExec(t, "CREATE TABLE nokey (a INT PRIMARY KEY, b TEXT)", "CREATE TABLE items (id BIGINT PRIMARY KEY, version INT)")
 	cfg := itConfig{
 		Name: db, StateDir: filepath.Join(t.TempDir(), "state"),
 		BlueDSN: mc.FormatDSN(), BlueEngine: engineMy,
 		GreenDSN: green.dsn, GreenEngine: engineMy,
 		Tables: []string{db + ".items", db + ".nokey"},
 	}
-	path := writeFile(t, "bgsync.yaml", cfg.render())
+	// A last-writer-wins timestamp column that holds no time.
+	rendered := strings.Replace(cfg.render(), "  - name: "+db+".items\n",
+		"  - name: "+db+".items\n    conflict: {policy: last-writer-wins, timestamp_column: version}\n", 1)
+	path := writeFile(t, "bgsync.yaml", rendered)
 	r := runBgsync(t, time.Minute, "setup", "--config", path)
 	if r.Code != 2 {
 		t.Fatalf("setup exited %d, want 2:\n%s", r.Code, r)
@@ -78,6 +82,7 @@ func TestBinlogSetupRefuses(t *testing.T) {
 		"binlogs expire after 1h0m0s, shorter than 24h0m0s",
 		"the user lacks REPLICATION SLAVE and BINLOG MONITOR, which reading the binlog needs: GRANT REPLICATION SLAVE, BINLOG MONITOR ON *.*",
 		"table " + db + ".nokey has no primary key",
+		`tables[0].conflict.timestamp_column: table ` + db + `.items on blue: column "version" is int; with a MariaDB/MySQL side the timestamp column must hold times`,
 	} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("setup's errors do not say %q", want)

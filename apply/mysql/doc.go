@@ -89,25 +89,26 @@
 //     that meets a key the application deleted is ordered against the
 //     delete (update_missing, insert_deleted) instead of resurrecting the
 //     row. A tombstone counts at whole seconds: the other side learns of
-//     the delete from this side's binlog, whose commit times are whole
-//     seconds, and must compare the same times. Under last-writer-wins
-//     (and column-merge's row-level decisions) with a timestamp column
-//     the write's time is that column, on both sides: the incoming row's
-//     against a tombstone (it replaces the commit time in Detect and
-//     Resolve, not in the log), the target row's against an incoming
-//     delete (delete_differs: as CurrentTime, against the delete's commit
-//     time). A write stamped later than the delete's second wins, an
-//     earlier one loses, a tie goes to blue. Clock assumption: the
-//     timestamp column is stamped from clocks that agree with the
-//     database hosts' to well within the sync lag; a skew beyond it
-//     decides such races wrongly (but alike on both sides). Without a
-//     timestamp column the incoming change's commit time is compared with
-//     the tombstone, and an incoming delete wins (unknown target time).
+//     the delete from this side's binlog, whose row events carry the
+//     deleting statement's start in whole seconds (change.Change.Time),
+//     and the trigger's UTC_TIMESTAMP(6) is that same statement start, so
+//     cut to the second both sides compare the same times. Under
+//     last-writer-wins with a timestamp column, conflict.Resolve orders a
+//     write against a delete by the write's column on every engine (see
+//     package conflict): the incoming row's against a tombstone, the
+//     target row's against an incoming delete's time. A write stamped
+//     later than the delete wins, an earlier one or a NULL stamp loses, a
+//     tie goes to blue. Clock assumption: the timestamp column is stamped
+//     from clocks that agree with the database hosts' to well within the
+//     sync lag; a skew beyond it decides such races wrongly (but alike on
+//     both sides). Without a timestamp column the incoming change's time
+//     is compared with the tombstone, and an incoming delete wins (unknown
+//     target time).
 //     When the incoming change wins, the row is written back and the
 //     tombstone stays, as in apply/postgres (it orders nothing while the
 //     row exists); Open removes tombstones older than TombstoneTTL (7
-//     days). The conflict log's target_commit_time holds the target time
-//     the decision used (tombstone second or the row's timestamp column).
+//     days). The conflict log's target_commit_time holds the tombstone's
+//     second; the reason names the timestamp column where it decided.
 //     Not recorded: deletes by ON DELETE CASCADE and TRUNCATE (MySQL
 //     fires no trigger for them), deletes on one-way targets (no
 //     trigger), and keys with a FLOAT, DOUBLE, BIT or JSON column (setup

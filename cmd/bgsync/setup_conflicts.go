@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 
 	applypg "github.com/bgsync/bgsync/apply/postgres"
@@ -76,7 +77,10 @@ func checkPGTarget(ctx context.Context, conn *pgx.Conn, dst config.Side, both bo
 }
 
 // checkTimestampColumns checks that every last-writer-wins timestamp
-// column exists on both sides (every direction reads and writes it there).
+// column exists on both sides (every direction reads and writes it there)
+// and, where a side is MariaDB/MySQL, that it holds times on both: it then
+// orders a write against a delete by time (package conflict), and a
+// MariaDB/MySQL target has no commit time per row to fall back on.
 func (a *app) checkTimestampColumns(ctx context.Context, conns map[config.Side]*pgx.Conn, my map[config.Side]*sql.DB) []error {
 	var errs []error
 	for i, entry := range a.cfg.TableList {
@@ -84,26 +88,32 @@ func (a *app) checkTimestampColumns(ctx context.Context, conns map[config.Side]*
 		if col == "" {
 			continue
 		}
+		key := fmt.Sprintf("tables[%d].conflict.timestamp_column", i)
 		for _, side := range []config.Side{config.Blue, config.Green} {
 			t, err := entry.On(side)
 			if err != nil {
 				continue // Validate reported it
 			}
-			var ok bool
+			var typ string
+			isTime := false
 			if db := my[side]; db != nil {
-				err = db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM information_schema.COLUMNS
-WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND COLUMN_NAME = ?)`, t.Schema, t.Name, col).Scan(&ok)
+				err = db.QueryRowContext(ctx, `SELECT DATA_TYPE FROM information_schema.COLUMNS
+WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND COLUMN_NAME = ?`, t.Schema, t.Name, col).Scan(&typ)
+				isTime = typ == "datetime" || typ == "timestamp"
 			} else {
-				err = conns[side].QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_attribute
-WHERE attrelid = to_regclass(quote_ident($1) || '.' || quote_ident($2)) AND attname = $3 AND attnum > 0 AND NOT attisdropped)`,
-					t.Schema, t.Name, col).Scan(&ok)
+				err = conns[side].QueryRow(ctx, `SELECT format_type(atttypid, NULL), atttypid IN ('timestamp'::regtype, 'timestamptz'::regtype) FROM pg_attribute
+WHERE attrelid = to_regclass(quote_ident($1) || '.' || quote_ident($2)) AND attname = $3 AND attnum > 0 AND NOT attisdropped`,
+					t.Schema, t.Name, col).Scan(&typ, &isTime)
 			}
 			switch {
+			case errors.Is(err, sql.ErrNoRows) || errors.Is(err, pgx.ErrNoRows):
+				errs = append(errs, a.cfg.Problem(key, "table %s on %s has no column %q", t, side, col))
 			case err != nil:
 				errs = append(errs, fmt.Errorf("%s: check column %s of %s: %s", side, col, t, scrubAll(err.Error())))
-			case !ok:
-				errs = append(errs, a.cfg.Problem(fmt.Sprintf("tables[%d].conflict.timestamp_column", i),
-					"table %s on %s has no column %q", t, side, col))
+			case !isTime && len(my) > 0:
+				errs = append(errs, a.cfg.Problem(key,
+					"table %s on %s: column %q is %s; with a MariaDB/MySQL side the timestamp column must hold times (DATETIME or TIMESTAMP there, timestamp or timestamptz on PostgreSQL), since it orders a write against a delete",
+					t, side, col, typ))
 			}
 		}
 	}

@@ -1,0 +1,73 @@
+package conflict
+
+import (
+	"time"
+
+	"github.com/bgsync/bgsync/change"
+)
+
+// A write against a delete under last-writer-wins with a timestamp column.
+//
+// Two writes compare the column. A write and a delete — update_missing and
+// insert_deleted (the target deleted the key), delete_differs (the
+// incoming change is the delete) — are ordered by the write's column value
+// against the delete's time: the target's tombstone, or the incoming
+// delete's source time. Both sides of a pair then compare the same two
+// times whatever engine each runs, where commit times would not do: a
+// MariaDB or MySQL target records no commit time per row, so it can only
+// know a write by its column, and the other side must order the same pair
+// the same way. A write whose column is NULL counts as older than any
+// delete. A column whose values are not timestamps cannot be set against
+// a time: commit times decide then, as without a column.
+
+// stamped returns in with the write's time taken from the rule's
+// timestamp column where a write meets a delete (see above), and the name
+// its decision gives that time; in itself where that does not apply.
+func (r Rule) stamped(in *Input) *Input {
+	if r.Policy != LastWriterWins || r.TimestampColumn == "" {
+		return in
+	}
+	i := columnIndex(in.Columns, r.TimestampColumn)
+	if i < 0 {
+		return in
+	}
+	out := *in
+	out.orderedBy = "time (the write's " + r.TimestampColumn + " against the delete)"
+	switch {
+	case in.Op == change.OpDelete && in.Current != nil:
+		t, ok := stampOf(in.Current, i)
+		if !ok {
+			return in
+		}
+		out.CurrentTime = t
+	case in.Op != change.OpDelete && in.Current == nil:
+		t, ok := stampOf(in.After, i)
+		if !ok {
+			return in
+		}
+		out.CommitTime = t
+	default:
+		return in
+	}
+	return &out
+}
+
+// nullStamp is the time of a write whose timestamp column is NULL: before
+// any delete.
+var nullStamp = time.Unix(0, 0).UTC()
+
+// stampOf reads column i of row as a time: a timestamp with or without
+// time zone (one without counts as UTC); NULL is nullStamp; ok is false
+// for any other value.
+func stampOf(row change.Row, i int) (time.Time, bool) {
+	if i >= len(row) {
+		return time.Time{}, false
+	}
+	switch v := row[i]; v.Kind {
+	case change.KindNull:
+		return nullStamp, true
+	case change.KindTimestamp, change.KindTimestampTZ:
+		return time.UnixMicro(v.I + change.Epoch2000Unix).UTC(), true
+	}
+	return time.Time{}, false
+}
