@@ -55,16 +55,16 @@ func (a *Applier) record(tt *TargetTable, c *change.Change, t *change.Txn, in *c
 		r.label.Kind, policy, r.label.Resolution, d.Reason, c.Op.String(),
 		jsonArg(apply.ImageJSON(c.Columns, c.Before)), jsonArg(apply.ImageJSON(c.Columns, c.After)),
 		jsonArg(apply.ImageJSON(c.Columns, in.Current)),
-		timeArg(t.CommitTime), timeArg(targetTime(in)),
+		timeArg(in.CommitTime), timeArg(targetTime(in)),
 		a.cfg.positionText(t.Position), t.ID,
 		d.Resolution != conflict.Unresolved,
 	}
 	return r
 }
 
-// targetTime is the target's time the decision went by: the row's
-// timestamp column (stamp.go) or the tombstone's time, zero when none
-// (MySQL keeps no commit time per row).
+// targetTime is the target's time the decision could go by: the
+// tombstone's where the target has no row, else zero (MySQL keeps no
+// commit time per row; a timestamp column's value is in the row image).
 func targetTime(in *conflict.Input) time.Time {
 	if in.Current != nil {
 		return in.CurrentTime

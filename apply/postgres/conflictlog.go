@@ -56,7 +56,7 @@ func (a *Applier) record(tt *targetTable, c *change.Change, t *change.Txn, in *c
 		[]byte(a.cfg.Direction), []byte(r.table), key,
 		[]byte(r.label.Kind), []byte(policy), []byte(r.label.Resolution), []byte(d.Reason), []byte(c.Op.String()),
 		imageJSON(c.Columns, c.Before), imageJSON(c.Columns, c.After), imageJSON(c.Columns, in.Current),
-		timeParam(t.CommitTime), timeParam(targetTime(in)),
+		timeParam(in.CommitTime), timeParam(targetTime(in)),
 		[]byte(a.cfg.positionText(t.Position)), []byte(strconv.FormatUint(t.ID, 10)),
 		[]byte(strconv.FormatBool(d.Resolution != conflict.Unresolved)),
 	}
