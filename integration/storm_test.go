@@ -371,10 +371,11 @@ func TestConflictStormConverges(t *testing.T) {
 }
 
 // TestConflictStormWithKills is the last-writer-wins storm with bgsync
-// SIGKILLed and restarted three times while both sides write, on each
-// engine pair.
+// SIGKILLed and restarted three times while both sides write and delete,
+// on each engine pair (MariaDB↔MariaDB and MariaDB↔PostgreSQL with the
+// timestamp column).
 func TestConflictStormWithKills(t *testing.T) {
-	for _, c := range []stormCase{{pairPG, "last-writer-wins", true}, {pairMy, "last-writer-wins", true}} {
+	for _, c := range []stormCase{{pairPG, "last-writer-wins", true}, {pairMy, "last-writer-wins", true}, {pairMyPG, "last-writer-wins", true}} {
 		t.Run(fmt.Sprintf("%s,deletes=%v", c.pair.name, c.deletes), func(t *testing.T) {
 			e := newStormEnv(t, c.pair, c.policy)
 			diff, _ := e.runStorm(3, c.deletes)
