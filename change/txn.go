@@ -72,8 +72,22 @@ type Change struct {
 	// time: MariaDB/MySQL row events carry the start of the statement that
 	// made them (whole seconds), the commit event that of the COMMIT.
 	// Zero means the transaction's CommitTime (PostgreSQL: always). It is
-	// the time conflict policies order this change by (Txn.TimeOf).
+	// the time conflict policies order this change by (Txn.TimeOf). It
+	// lies within MaxTimeOffset of CommitTime; a source reporting a time
+	// further off leaves it zero.
 	Time time.Time
+}
+
+// MaxTimeOffset bounds how far a change's own Time may lie from its
+// transaction's commit time (2^45 µs, about 13 months): further is a
+// clock set by hand (SET TIMESTAMP), not a transaction.
+const MaxTimeOffset = (1 << 45) * time.Microsecond
+
+// TimeWithin reports whether t may be the Time of a change committed at
+// commit (see MaxTimeOffset).
+func TimeWithin(t, commit time.Time) bool {
+	d := t.Sub(commit)
+	return d >= -MaxTimeOffset && d <= MaxTimeOffset
 }
 
 // Txn is one committed source transaction.

@@ -12,8 +12,9 @@ type Input struct {
 	Columns []change.Column
 	// Before and After are the incoming images (see change.Change).
 	Before, After change.Row
-	// From is the side the change was written on; CommitTime its source
-	// commit time.
+	// From is the side the change was written on; CommitTime when the
+	// source wrote it (change.Txn.TimeOf: the commit time, or a MariaDB or
+	// MySQL statement's own time).
 	From       Side
 	CommitTime time.Time
 	// Current is the target's row with the change's key, aligned with

@@ -12,7 +12,8 @@
 //     key-only image are not compared), so clock skew between the two
 //     hosts never turns a sequential write into a conflict. An insert
 //     meets a key the target deleted (insert_deleted) when the target's
-//     tombstone is at or after the insert's commit time; that one decision
+//     tombstone is at or after the insert's time (Input.CommitTime, or
+//     its timestamp column under Rule.TimestampColumn); that one decision
 //     does read clocks, and assumes the hosts agree to within the sync lag.
 //     Values are compared with change.Equal, or with Input.Same where the
 //     applier sets one (a target that keeps JSON in its own spelling
@@ -47,8 +48,9 @@
 //     time), so an update or insert that races a delete is ordered against
 //     it instead of resurrecting or losing rows at random.
 //   - Convergence: a randomized model of both sides (TestConvergence) finds
-//     none of its histories diverging under last-writer-wins, deletes
-//     included. For blue-wins, green-wins and column-merge the model
+//     none of its histories diverging under last-writer-wins by commit
+//     times, deletes included. Ordering by a timestamp column (stamp.go)
+//     is shown symmetric case by case (stamp_test.go), not by the model. For blue-wins, green-wins and column-merge the model
 //     converges for inserts and updates only. Side-wins: when one side
 //     deletes and re-inserts a key while the other side writes it, no
 //     before image tells whether the re-insert saw the other write.

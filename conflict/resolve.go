@@ -3,6 +3,7 @@ package conflict
 import (
 	"bytes"
 	"cmp"
+	"time"
 
 	"github.com/bgsync/bgsync/change"
 )
@@ -14,6 +15,9 @@ type Rule struct {
 	// orders writes instead of the source commit times; a write against a
 	// delete is ordered by it against the delete's time (stamp.go).
 	TimestampColumn string
+	// Zone is the time zone a TimestampColumn value without one (DATETIME,
+	// timestamp) is wall time in; nil is UTC.
+	Zone *time.Location
 }
 
 // Decision is what the target should do with an incoming change.

@@ -16,7 +16,8 @@ import (
 // times whatever engine each runs, where commit times would not do: a
 // MariaDB or MySQL target records no commit time per row, so it can only
 // know a write by its column, and the other side must order the same pair
-// the same way. A write whose column is NULL counts as older than any
+// the same way. A value without a time zone is wall time in Rule.Zone
+// (UTC by default). A write whose column is NULL counts as older than any
 // delete. A column whose values are not timestamps cannot be set against
 // a time: commit times decide then, as without a column.
 
@@ -35,13 +36,13 @@ func (r Rule) stamped(in *Input) *Input {
 	out.orderedBy = "time (the write's " + r.TimestampColumn + " against the delete)"
 	switch {
 	case in.Op == change.OpDelete && in.Current != nil:
-		t, ok := stampOf(in.Current, i)
+		t, ok := stampOf(in.Current, i, r.Zone)
 		if !ok {
 			return in
 		}
 		out.CurrentTime = t
 	case in.Op != change.OpDelete && in.Current == nil:
-		t, ok := stampOf(in.After, i)
+		t, ok := stampOf(in.After, i, r.Zone)
 		if !ok {
 			return in
 		}
@@ -56,18 +57,24 @@ func (r Rule) stamped(in *Input) *Input {
 // any delete.
 var nullStamp = time.Unix(0, 0).UTC()
 
-// stampOf reads column i of row as a time: a timestamp with or without
-// time zone (one without counts as UTC); NULL is nullStamp; ok is false
-// for any other value.
-func stampOf(row change.Row, i int) (time.Time, bool) {
+// stampOf reads column i of row as a time: a timestamp with time zone, or
+// one without as wall time in zone (nil: UTC); NULL is nullStamp; ok is
+// false for any other value.
+func stampOf(row change.Row, i int, zone *time.Location) (time.Time, bool) {
 	if i >= len(row) {
 		return time.Time{}, false
 	}
 	switch v := row[i]; v.Kind {
 	case change.KindNull:
 		return nullStamp, true
-	case change.KindTimestamp, change.KindTimestampTZ:
+	case change.KindTimestampTZ:
 		return time.UnixMicro(v.I + change.Epoch2000Unix).UTC(), true
+	case change.KindTimestamp:
+		t := time.UnixMicro(v.I + change.Epoch2000Unix).UTC()
+		if zone != nil && zone != time.UTC {
+			t = time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), zone).UTC()
+		}
+		return t, true
 	}
 	return time.Time{}, false
 }

@@ -103,3 +103,36 @@ func TestStampNotATime(t *testing.T) {
 		t.Fatalf("got op %s (%s), want the later commit to insert", got.Op, got.Reason)
 	}
 }
+
+// TestStampZone: a timestamp column that is DATETIME (wall time in the
+// transforms' zone, Europe/Berlin) on one side and timestamptz on the
+// other is read as the same instant on both, so a write at 09:30Z and a
+// delete at 10:00Z go the delete's way on both sides; read as UTC, the
+// DATETIME side would see the write at 10:30 and keep it.
+func TestStampZone(t *testing.T) {
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rule := Rule{Policy: LastWriterWins, TimestampColumn: "at", Zone: berlin}
+	del := time.Date(2026, 1, 15, 10, 0, 0, 0, time.UTC)
+	write := time.Date(2026, 1, 15, 9, 30, 0, 0, time.UTC)
+	wall := write.In(berlin) // 10:30 on the DATETIME side
+	wallValue := change.Timestamp(time.Date(wall.Year(), wall.Month(), wall.Day(), wall.Hour(), wall.Minute(), 0, 0, time.UTC).UnixMicro() - change.Epoch2000Unix)
+	before := stampRow("old", change.Null())
+
+	// The DATETIME side deleted; green's write arrives mapped to wall time.
+	onDeleter := Resolve(rule, &Input{Op: change.OpUpdate, Columns: stampCols, Before: before, After: stampRow("new", wallValue),
+		From: Green, CommitTime: write, Deleted: del})
+	// The timestamptz side wrote; blue's delete arrives.
+	onWriter := Resolve(rule, &Input{Op: change.OpDelete, Columns: stampCols, Before: before, From: Blue, CommitTime: del,
+		Current: stampRow("new", change.TimestampTZOf(write)), CurrentTime: write, CurrentLocal: true})
+	if onDeleter.Op != 0 || onWriter.Op != change.OpDelete {
+		t.Fatalf("deleting side: op %s (%s); writing side: op %s (%s); want the delete to win on both", onDeleter.Op, onDeleter.Reason, onWriter.Op, onWriter.Reason)
+	}
+	rule.Zone = nil
+	if d := Resolve(rule, &Input{Op: change.OpUpdate, Columns: stampCols, Before: before, After: stampRow("new", wallValue),
+		From: Green, CommitTime: write, Deleted: del}); d.Op != change.OpInsert {
+		t.Fatalf("read as UTC the wall time 10:30 should beat the 10:00 delete (the check the zone prevents); got op %s", d.Op)
+	}
+}

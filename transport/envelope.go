@@ -2,6 +2,7 @@ package transport
 
 import (
 	"encoding/binary"
+	"time"
 
 	"github.com/bgsync/bgsync/change"
 )
@@ -87,8 +88,8 @@ func AppendRecord(dst []byte, r *Record) []byte {
 func appendEnvelope(dst []byte, id uint64, pos change.Position, commitMicros int64,
 	origin string, size uint32, c *change.Change) []byte {
 	version := byte(1)
-	if !c.Time.IsZero() {
-		version = envelopeTimed
+	if !c.Time.IsZero() && change.TimeWithin(c.Time, time.UnixMicro(commitMicros)) {
+		version = envelopeTimed // a Time out of bounds is not the change's (change.MaxTimeOffset)
 	}
 	dst = append(dst, envelopeMagic, version, byte(c.Op))
 	dst = appendString(dst, c.Table.Schema)

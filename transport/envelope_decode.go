@@ -63,10 +63,6 @@ func (e *tableEntry) intact() bool {
 	return true
 }
 
-// maxTimeDelta bounds how far a change's own time may lie from its
-// commit time (2^45 µs, about 13 months): further is not a transaction.
-const maxTimeDelta = 1 << 45
-
 // maxCachedTables bounds the decoder's table cache; it is reset when full.
 const maxCachedTables = 256
 
@@ -111,7 +107,8 @@ func (d *RecordDecoder) Decode(b []byte) (Record, error) {
 		}
 		commit := rec.CommitTime.UnixMicro()
 		at := commit + delta
-		if delta < -maxTimeDelta || delta > maxTimeDelta || (delta > 0) != (at > commit) {
+		limit := change.MaxTimeOffset.Microseconds()
+		if delta < -limit || delta > limit || (delta > 0) != (at > commit) || time.UnixMicro(at).IsZero() {
 			return rec, fmt.Errorf("change time %d µs from the commit time: %w", delta, ErrMalformed)
 		}
 		c.Time, off = time.UnixMicro(at).UTC(), n

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -125,7 +126,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"magic", mutate(func(b []byte) []byte { b[0] = 0x00; return b }), "not a bgsync envelope"},
 		{"version", mutate(func(b []byte) []byte { b[1] = 3; return b }), "envelope version 3 not supported"},
 		{"version 2 without the change time", mutate(func(b []byte) []byte { b[1] = 2; return b }), "change time: varint: unexpected end"},
-		{"change time too far", append(mutate(func(b []byte) []byte { b[1] = 2; return b }), binary.AppendVarint(nil, -(maxTimeDelta+1))...), "µs from the commit time"},
+		{"change time too far", append(mutate(func(b []byte) []byte { b[1] = 2; return b }), binary.AppendVarint(nil, -(change.MaxTimeOffset.Microseconds()+1))...), "µs from the commit time"},
 		{"op", mutate(func(b []byte) []byte { b[2] = 9; return b }), "op 9 unknown"},
 		{"trailing", append(bytes.Clone(good), 0), "trailing bytes"},
 		{"flags", mutate(func(b []byte) []byte { b[len(b)-1] = 0x80; return b }), "flags 0x80 unknown"},
@@ -220,5 +221,40 @@ func TestDecoderSharesColumnsSafely(t *testing.T) {
 	}
 	if diff := cmp.Diff(accountCols, r4.Change.Columns); diff != "" {
 		t.Fatalf("columns after a caller modified the shared slice (-want +got):\n%s", diff)
+	}
+}
+
+// TestChangeTimeEdges: a change's own time equal to its commit time
+// still travels (version 2, offset 0) and comes back equal; one further
+// than change.MaxTimeOffset is not written (version 1, read back as the
+// commit time), so the encoder never writes what the decoder refuses; a
+// version 2 record whose time lands on the zero time is refused (it
+// would re-encode as version 1).
+func TestChangeTimeEdges(t *testing.T) {
+	rec := goldenRecords()["delete_timed"]
+	rec.Change.Time = rec.CommitTime
+	b := AppendRecord(nil, &rec)
+	got, err := DecodeRecord(b)
+	if err != nil || b[1] != 2 || !got.Change.Time.Equal(rec.CommitTime) {
+		t.Fatalf("offset 0: version %d, err %v, time %v", b[1], err, got.Change.Time)
+	}
+	if re := AppendRecord(nil, &got); !bytes.Equal(re, b) {
+		t.Fatalf("offset 0 re-encodes differently")
+	}
+
+	rec.Change.Time = rec.CommitTime.Add(-change.MaxTimeOffset - time.Microsecond)
+	b = AppendRecord(nil, &rec)
+	if got, err = DecodeRecord(b); err != nil || b[1] != 1 || !got.Change.Time.IsZero() {
+		t.Fatalf("out of bounds: version %d, err %v, time %v; want version 1 without a time", b[1], err, got.Change.Time)
+	}
+
+	rec.CommitTime = time.Time{}.Add(time.Hour)
+	rec.Change.Time = rec.CommitTime.Add(-time.Hour) // the zero time
+	b = AppendRecord(nil, &Record{TxnID: rec.TxnID, Position: rec.Position, CommitTime: rec.CommitTime, TxnSize: rec.TxnSize,
+		Change: change.Change{Op: change.OpDelete, Table: rec.Change.Table, Columns: rec.Change.Columns, Before: rec.Change.Before, Seq: 1}})
+	b[1] = 2
+	b = binary.AppendVarint(b, -time.Hour.Microseconds())
+	if _, err := DecodeRecord(b); err == nil || !errors.Is(err, ErrMalformed) {
+		t.Fatalf("a change time at the zero time: err %v, want malformed", err)
 	}
 }

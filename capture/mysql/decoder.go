@@ -244,7 +244,7 @@ func (d *decoder) commit(h *replication.EventHeader) (*change.Txn, error) {
 	d.stats.rows += uint64(len(p.changes))
 	d.stats.captureLag = time.Since(commitTime)
 	for i := range p.changes { // a statement in its COMMIT's second needs no time of its own
-		if p.changes[i].Time.Equal(commitTime) {
+		if at := p.changes[i].Time; at.Equal(commitTime) || !change.TimeWithin(at, commitTime) {
 			p.changes[i].Time = time.Time{}
 		}
 	}

@@ -176,7 +176,8 @@ type Conflict struct {
 	// column-merge or manual.
 	Policy string `yaml:"policy"`
 	// TimestampColumn, with last-writer-wins, orders two writes by this
-	// column's value instead of the source commit times.
+	// column's value instead of the source times, and a write against a
+	// delete by its value against the delete's time.
 	TimestampColumn string `yaml:"timestamp_column"`
 }
 

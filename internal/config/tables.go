@@ -39,9 +39,24 @@ func (c *Config) ConflictRulesOn(side Side) map[string]conflict.Rule {
 		if err1 != nil || err2 != nil {
 			continue // Validate reports it
 		}
-		out[ref.String()] = conflict.Rule{Policy: p, TimestampColumn: t.Conflict.TimestampColumn}
+		out[ref.String()] = conflict.Rule{Policy: p, TimestampColumn: t.Conflict.TimestampColumn, Zone: t.Transforms.zone()}
 	}
 	return out
+}
+
+// zone is the time zone the table's transforms give a timestamp without
+// one (either direction's; Validate refuses two different ones under a
+// timestamp column), nil for UTC.
+func (t Transforms) zone() *time.Location {
+	for _, tr := range []*Transform{t.BlueToGreen, t.GreenToBlue} {
+		if tr == nil || tr.Zone == "" {
+			continue
+		}
+		if loc, err := time.LoadLocation(tr.Zone); err == nil {
+			return loc
+		}
+	}
+	return nil
 }
 
 // From returns the transform of changes flowing from side, nil if none is

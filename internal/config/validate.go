@@ -184,6 +184,11 @@ func checkTables(ps *problems, tables []Table) {
 		}
 		seen[ref] = i
 		checkConflict(ps, i, ref, t.Conflict)
+		if bg, gb := t.Transforms.BlueToGreen, t.Transforms.GreenToBlue; t.Conflict.TimestampColumn != "" && bg != nil && gb != nil &&
+			bg.Zone != "" && gb.Zone != "" && bg.Zone != gb.Zone {
+			ps.add(TransformKey(i, Green)+".zone", "table %s: zone %s differs from blue_to_green's %s; the timestamp column %s is read in one zone on both sides, so both must say the same",
+				ref, gb.Zone, bg.Zone, t.Conflict.TimestampColumn)
+		}
 	}
 }
 

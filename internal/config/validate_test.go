@@ -81,6 +81,9 @@ func TestValidateProblems(t *testing.T) {
 			`table public.orders is listed twice (also tables[0])`},
 		{"table name with too many dots", "  - name: customers", "  - name: a.b.c", "tables[1].name", 13,
 			`invalid table name: too many dots in "a.b.c"; write schema.table`},
+		{"two zones under a timestamp column", "  - name: customers", "  - name: customers\n    conflict: {policy: last-writer-wins, timestamp_column: at}\n" +
+			"    transforms:\n      blue_to_green: {zone: Europe/Berlin}\n      green_to_blue: {zone: UTC}", "tables[1].transforms.green_to_blue.zone", 17,
+			`table public.customers: zone UTC differs from blue_to_green's Europe/Berlin; the timestamp column at is read in one zone on both sides, so both must say the same`},
 		{"table name empty", "  - name: customers", "  - name: ''", "tables[1].name", 13,
 			`name is required`},
 		{"table without name", "  - name: customers", "  - {}", "tables[1].name", 13,
