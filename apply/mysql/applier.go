@@ -67,6 +67,9 @@ func (a *Applier) init(ctx context.Context) error {
 	if err := a.expireTombstones(ctx); err != nil {
 		return err
 	}
+	if err := a.expireColumnWrites(ctx); err != nil {
+		return err
+	}
 	var upos uint64
 	err = a.conn.QueryRowContext(ctx, "SELECT source_position FROM "+quoteIdent(a.cfg.Schema)+
 		".checkpoints WHERE direction = ?", a.cfg.Direction).Scan(&upos)

@@ -23,6 +23,9 @@ type rowState struct {
 	// deleted is the time of the application's last delete of the key
 	// (its tombstone), zero when none is known.
 	deleted time.Time
+	// colTimes (column-merge tables) is the time of the application's
+	// last write of each column, by column name (columns.go).
+	colTimes map[string]time.Time
 }
 
 // tableState is the rows of one target table that a group touches.
@@ -118,8 +121,13 @@ func (st *tableState) aligned(rs *rowState, cols []change.Column) change.Row {
 }
 
 // write records that the applier wrote img (aligned with cols) to rs;
-// KindUnchanged values keep what rs had.
+// KindUnchanged values keep what rs had. A column it writes counts as the
+// stream's from then on (no application write time), as every column of
+// a row it creates.
 func (st *tableState) write(rs *rowState, cols []change.Column, img change.Row, whole bool) {
+	if !rs.exists {
+		rs.colTimes = nil
+	}
 	if whole || !rs.exists || rs.row == nil {
 		rs.row = make(change.Row, len(st.tt.Columns))
 		for i := range rs.row {
@@ -131,6 +139,7 @@ func (st *tableState) write(rs *rowState, cols []change.Column, img change.Row, 
 	for i, c := range cols {
 		if j, ok := st.tt.index[c.Name]; ok && i < len(img) && img[i].Kind != change.KindUnchanged {
 			rs.row[j] = img[i]
+			delete(rs.colTimes, c.Name)
 		}
 	}
 	rs.exists, rs.local = true, false
@@ -142,8 +151,9 @@ const fetchChunk = 1000
 // fetch reads, inside the open target transaction, the current rows of
 // every key the group touches, locked FOR UPDATE so the application cannot
 // change them until COMMIT: one query per table (per 1000 keys); then
-// their tombstones (after the rows: a delete the row lock waited for has
-// committed its tombstone by then).
+// their tombstones and, under column-merge, their column write times
+// (after the rows: a delete or write the row lock waited for has
+// committed its tombstone or times by then).
 func (a *Applier) fetch(ctx context.Context, tx *sql.Tx, st *tableState) error {
 	if len(st.want) == 0 {
 		return nil
@@ -159,6 +169,11 @@ func (a *Applier) fetch(ctx context.Context, tx *sql.Tx, st *tableState) error {
 		}
 		if err := a.fetchTombstones(ctx, tx, st, keys[:n]); err != nil {
 			return err
+		}
+		if st.rule.Policy == conflict.ColumnMerge {
+			if err := a.fetchColumnTimes(ctx, tx, st, keys[:n]); err != nil {
+				return err
+			}
 		}
 		keys = keys[n:]
 	}

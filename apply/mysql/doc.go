@@ -75,8 +75,9 @@
 //     side's write: two concurrent writes of one row, one per side, swap
 //     instead of converging. Open logs a warning for every such rule;
 //     give such tables a timestamp column or a side-wins policy.
-//     column-merge: no per-column write times either, so every column the
-//     incoming change modified is written.
+//     column-merge: the per-column write times come from triggers (Column
+//     writes, below); without them (a one-way target, a key without key
+//     text) every column the incoming change modified is written.
 //   - Deletes (tombstone.go, stamp.go): bgsync setup puts an AFTER DELETE
 //     trigger on each target table of a two-way pair
 //     (TombstoneTriggerSQL) that upserts a tombstone in
@@ -113,6 +114,26 @@
 //     fires no trigger for them), deletes on one-way targets (no
 //     trigger), and keys with a FLOAT, DOUBLE, BIT or JSON column (setup
 //     reports the table; it gets no trigger).
+//   - Column writes (columns.go), for column-merge: bgsync setup puts an
+//     AFTER INSERT and an AFTER UPDATE trigger on each target table under
+//     column-merge in a two-way pair (ColumnTriggerSQL; removed from the
+//     other tables) that upsert a row of <schema>.column_writes (table,
+//     key hash as the tombstones', column name, UTC_TIMESTAMP(6)) for every
+//     column the application's statement wrote: all on insert, on update
+//     those where NOT (OLD.c <=> NEW.c) (text as bytes). bgsync's sessions
+//     record nothing, by the same test as the tombstone trigger. Apply
+//     reads the entries of the group's keys after their tombstones, one
+//     query per table, and passes them as conflict.Input.ColumnTimes,
+//     truncated to whole seconds: the other side knows the application's
+//     write by this side's binlog time, the statement's start in whole
+//     seconds, which is what UTC_TIMESTAMP(6) in the trigger recorded. So
+//     both sides compare the same two seconds and pick the same column
+//     (a tie to blue). A column entry older than the key's tombstone
+//     belongs to a deleted row and counts as unknown (zero); a column the
+//     group itself wrote counts as the stream's (zero), as in
+//     apply/postgres. Open removes entries older than TombstoneTTL. Cost:
+//     one extra statement per application insert or update of such a
+//     table, writing one row per changed column.
 //   - Writing: runs of inserts into one table with the same columns become
 //     multi-row INSERTs (at most 500 rows or about 4 MiB), runs of deletes
 //     one DELETE ... WHERE key IN (...), updates one UPDATE per row by key.
@@ -157,8 +178,8 @@
 //     captured back either. KeyArgs reads a logged key (PostgreSQL texts)
 //     into the arguments that find its row; ReadRow and ReplaceRow read
 //     and replace one row by key, through Decode and Encode.
-//   - Teardown: DropSchema drops the tombstone triggers (by name, in every
-//     database), bgsync's tables (OwnTables, plus the capture side's) and
+//   - Teardown: DropSchema drops the tombstone and column-write triggers
+//     (by name, in every database), bgsync's tables (OwnTables, plus the capture side's) and
 //     the database only when nothing else is in it.
 //   - An Applier owns one connection and is not safe for concurrent use.
 //     After an error the caller closes it and opens a new one (the

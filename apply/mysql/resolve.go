@@ -114,6 +114,9 @@ func (a *Applier) resolveChange(st *tableState, t *change.Txn, c *change.Change,
 		in.Current, in.CurrentLocal = st.aligned(rs, c.Columns), rs.local
 	}
 	st.orderTimes(&in, rs)
+	if rs.exists {
+		in.ColumnTimes = rs.columnTimes(c.Columns)
+	}
 	d := conflict.Resolve(st.rule, &in)
 	if d.Resolution == conflict.Merged || (st.rule.Policy == conflict.ColumnMerge && d.Op == change.OpUpdate) {
 		d.Row = st.withKey(c, d.Row) // a merged row leaves its key unchanged, but the update needs it
@@ -194,6 +197,7 @@ func (a *Applier) moveOnto(st *tableState, c *change.Change, t *change.Txn, u *c
 		From: a.cfg.From, CommitTime: t.TimeOf(c),
 		Current: st.aligned(dst, c.Columns), CurrentLocal: dst.local, Same: st.same(c.Columns)}
 	st.orderTimes(&in, dst)
+	in.ColumnTimes = dst.columnTimes(c.Columns)
 	d := conflict.Resolve(st.rule, &in)
 	d.Reason = "the update moved the row onto a key the target already has; " + d.Reason
 	at := *c

@@ -53,6 +53,9 @@ func SchemaSQL(schema string) []string {
 		// The application's deletes, written by the tombstone triggers
 		// (tombstone.go).
 		tombstoneDDL(s),
+		// The application's column writes on column-merge tables, written
+		// by the column-write triggers (columns.go).
+		columnWritesDDL(s),
 		// Rows a transform could not map, from tables with on_error:
 		// dead-letter. One per source change: a replay finds it there.
 		`CREATE TABLE IF NOT EXISTS ` + s + `.dead_letters (

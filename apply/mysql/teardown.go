@@ -15,13 +15,13 @@ type Execer interface {
 }
 
 // OwnTables are the tables SchemaSQL creates in bgsync's database.
-var OwnTables = []string{"checkpoints", "conflicts", TombstoneTable, "dead_letters", "verify_runs", MarkerTableName}
+var OwnTables = []string{"checkpoints", "conflicts", TombstoneTable, ColumnWritesTable, "dead_letters", "verify_runs", MarkerTableName}
 
 // DropSchema removes bgsync's tables from its database schema: OwnTables
 // and those named in more (what the capture side created there), after
-// the tombstone triggers setup put on synced tables (found by name, in
-// every database: a trigger left behind would fail the application's
-// deletes once its table is gone). The
+// the tombstone and column-write triggers setup put on synced tables
+// (found by name, in every database: a trigger left behind would fail
+// the application's writes once its table is gone). The
 // database itself goes only when nothing is left in it — no table, view,
 // routine or event — so a database bgsync shares with the application
 // keeps every user table and row. It reports whether the database was
@@ -34,8 +34,14 @@ func DropSchema(ctx context.Context, db Execer, schema string, more ...string) (
 	if n == 0 {
 		return false, nil
 	}
-	if err := dropTombstoneTriggers(ctx, db, schema); err != nil {
-		return false, err
+	for _, tr := range []struct{ prefix, table string }{
+		{tombstonePrefix(schema), TombstoneTable},
+		{columnInsertPrefix(schema), ColumnWritesTable},
+		{columnUpdatePrefix(schema), ColumnWritesTable},
+	} {
+		if err := dropTriggers(ctx, db, schema, tr.prefix, tr.table); err != nil {
+			return false, err
+		}
 	}
 	names := append(append([]string{}, OwnTables...), more...)
 	quoted := make([]string, len(names))

@@ -65,11 +65,17 @@ func tombstoneDDL(s string) string {
 func tombstonePrefix(schema string) string { return schema + "_tombstone_" }
 
 // TombstoneTriggerName is the name of the tombstone trigger on table t:
-// "<schema>_tombstone_<table>", shortened with a hash of the table name
-// where that exceeds MySQL's 64 characters (trigger names are unique per
-// database, so the table is part of it).
+// "<schema>_tombstone_<table>", shortened (triggerName) where that exceeds
+// MySQL's 64 characters (trigger names are unique per database, so the
+// table is part of it).
 func TombstoneTriggerName(schema string, t change.Table) string {
-	name := tombstonePrefix(schema) + t.Name
+	return triggerName(tombstonePrefix(schema), t)
+}
+
+// triggerName is prefix + the table's name, its end replaced by a hash
+// of the table name where that exceeds 64 characters.
+func triggerName(prefix string, t change.Table) string {
+	name := prefix + t.Name
 	if len(name) <= 64 {
 		return name
 	}
@@ -78,10 +84,11 @@ func TombstoneTriggerName(schema string, t change.Table) string {
 	return name[:64-len(suffix)] + suffix
 }
 
-// keyTextSQL is the SQL expression of one key column's text over OLD, ""
-// when the column's values have no key text.
-func keyTextSQL(c ColumnType) string {
-	col := "OLD." + quoteIdent(c.Name)
+// keyTextSQL is the SQL expression of one key column's text over row
+// ("OLD" or "NEW" in a trigger), "" when the column's values have no key
+// text.
+func keyTextSQL(c ColumnType, row string) string {
+	col := row + "." + quoteIdent(c.Name)
 	switch c.class() {
 	case classBinary:
 		return "HEX(" + col + ")"
@@ -93,30 +100,45 @@ func keyTextSQL(c ColumnType) string {
 	return ""
 }
 
+// keySQL is the SQL expression of tt's key text (TombstoneKey's) over row
+// ("OLD" or "NEW"). A key column without a key text is an error naming it.
+func keySQL(tt *TargetTable, row string) (string, error) {
+	var parts []string
+	for _, k := range tt.Key {
+		c, _ := tt.Column(k)
+		e := keyTextSQL(c, row)
+		if e == "" {
+			return "", fmt.Errorf("table %s: key column %s (%s) has no key text", tt.Name, k, c.DataType)
+		}
+		parts = append(parts, "LENGTH("+e+"), ':', "+e)
+	}
+	return "CONCAT(" + strings.Join(parts, ", ") + ")", nil
+}
+
+// ownSessionTest is the condition a trigger body tests to leave bgsync's
+// own sessions out: @@session.skip_replication on MariaDB, the user
+// variable @bgsync_applier on MySQL (see above).
+func ownSessionTest(mariadb bool) string {
+	if mariadb {
+		return "@@session.skip_replication = 0"
+	}
+	return "@bgsync_applier IS NULL"
+}
+
 // TombstoneTriggerSQL returns the statements that put the tombstone
 // trigger on tt (see above), for a MariaDB server or a MySQL one. They
 // are idempotent. A table whose key has a column without a key text is
 // an error naming the column.
 func TombstoneTriggerSQL(schema string, tt *TargetTable, mariadb bool) ([]string, error) {
-	var parts []string
-	for _, k := range tt.Key {
-		c, _ := tt.Column(k)
-		e := keyTextSQL(c)
-		if e == "" {
-			return nil, fmt.Errorf("table %s: key column %s (%s) has no tombstone key text; deletes there are not ordered against the other side's writes", tt.Name, k, c.DataType)
-		}
-		parts = append(parts, "LENGTH("+e+"), ':', "+e)
-	}
-	key := "CONCAT(" + strings.Join(parts, ", ") + ")"
-	own := "@bgsync_applier IS NULL"
-	if mariadb {
-		own = "@@session.skip_replication = 0"
+	key, err := keySQL(tt, "OLD")
+	if err != nil {
+		return nil, fmt.Errorf("%w; deletes there are not ordered against the other side's writes", err)
 	}
 	trig := quoteIdent(tt.Name.Schema) + "." + quoteIdent(TombstoneTriggerName(schema, tt.Name))
 	return []string{
 		"DROP TRIGGER IF EXISTS " + trig,
 		"CREATE TRIGGER " + trig + " AFTER DELETE ON " + quoteTable(tt.Name) + " FOR EACH ROW\n" +
-			"BEGIN\n\tIF " + own + " THEN\n\t\tINSERT INTO " + quoteIdent(schema) + "." + TombstoneTable +
+			"BEGIN\n\tIF " + ownSessionTest(mariadb) + " THEN\n\t\tINSERT INTO " + quoteIdent(schema) + "." + TombstoneTable +
 			" (table_name, key_hash, key_text, deleted_at)\n\t\tVALUES (" + quoteString(tt.Name.String()) + ", UNHEX(SHA2(" + key + ", 256)), " +
 			key + ", UTC_TIMESTAMP(6))\n\t\tON DUPLICATE KEY UPDATE key_text = VALUES(key_text), deleted_at = VALUES(deleted_at);\n\tEND IF;\nEND",
 	}, nil
@@ -125,25 +147,35 @@ func TombstoneTriggerSQL(schema string, tt *TargetTable, mariadb bool) ([]string
 // TombstoneSetupSQL reads table t on the server q reaches and returns
 // TombstoneTriggerSQL for it.
 func TombstoneSetupSQL(ctx context.Context, q Querier, schema string, t change.Table) ([]string, error) {
-	tt, err := ReadTable(ctx, q, t)
+	tt, mariadb, err := readTriggerTarget(ctx, q, t)
 	if err != nil {
 		return nil, err
 	}
+	return TombstoneTriggerSQL(schema, tt, mariadb)
+}
+
+// readTriggerTarget reads table t and whether the server is MariaDB,
+// what the trigger builders need.
+func readTriggerTarget(ctx context.Context, q Querier, t change.Table) (*TargetTable, bool, error) {
+	tt, err := ReadTable(ctx, q, t)
+	if err != nil {
+		return nil, false, err
+	}
 	rows, err := q.QueryContext(ctx, "SELECT @@version")
 	if err != nil {
-		return nil, fmt.Errorf("read server version: %w", err)
+		return nil, false, fmt.Errorf("read server version: %w", err)
 	}
 	defer rows.Close()
 	var version string
 	for rows.Next() {
 		if err := rows.Scan(&version); err != nil {
-			return nil, fmt.Errorf("read server version: %w", err)
+			return nil, false, fmt.Errorf("read server version: %w", err)
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read server version: %w", err)
+		return nil, false, fmt.Errorf("read server version: %w", err)
 	}
-	return TombstoneTriggerSQL(schema, tt, strings.Contains(strings.ToLower(version), "mariadb"))
+	return tt, strings.Contains(strings.ToLower(version), "mariadb"), nil
 }
 
 func quoteString(s string) string {
@@ -174,7 +206,7 @@ func TombstoneKey(tt *TargetTable, vals []change.Value) (string, bool) {
 // keyText is the text the server prints for v stored in column c (see
 // keyTextSQL).
 func keyText(c ColumnType, v change.Value) (string, bool) {
-	if keyTextSQL(c) == "" {
+	if keyTextSQL(c, "OLD") == "" {
 		return "", false
 	}
 	arg, err := Encode(c, v)
@@ -313,27 +345,28 @@ func (a *Applier) expireTombstones(ctx context.Context) error {
 	return nil
 }
 
-// dropTombstoneTriggers drops every tombstone trigger of bgsync's
-// database schema, on whichever table it is.
-func dropTombstoneTriggers(ctx context.Context, db Execer, schema string) error {
+// dropTriggers drops every trigger of bgsync's database schema whose name
+// starts with prefix and whose body writes table (in that schema), on
+// whichever table it is.
+func dropTriggers(ctx context.Context, db Execer, schema, prefix, table string) error {
 	rows, err := db.QueryContext(ctx, `SELECT TRIGGER_SCHEMA, TRIGGER_NAME FROM information_schema.TRIGGERS
 WHERE LEFT(TRIGGER_NAME, ?) = ? AND ACTION_STATEMENT LIKE ?`,
-		len(tombstonePrefix(schema)), tombstonePrefix(schema), "%"+quoteIdent(schema)+"."+TombstoneTable+"%")
+		len(prefix), prefix, "%"+quoteIdent(schema)+"."+table+"%")
 	if err != nil {
-		return fmt.Errorf("list tombstone triggers: %w", err)
+		return fmt.Errorf("list %s triggers: %w", table, err)
 	}
 	var names []string
 	for rows.Next() {
 		var s, n string
 		if err := rows.Scan(&s, &n); err != nil {
 			rows.Close()
-			return fmt.Errorf("list tombstone triggers: %w", err)
+			return fmt.Errorf("list %s triggers: %w", table, err)
 		}
 		names = append(names, quoteIdent(s)+"."+quoteIdent(n))
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("list tombstone triggers: %w", err)
+		return fmt.Errorf("list %s triggers: %w", table, err)
 	}
 	for _, n := range names {
 		if _, err := db.ExecContext(ctx, "DROP TRIGGER IF EXISTS "+n); err != nil {
