@@ -16,19 +16,27 @@ import (
 // bgsync's database is also the application's (the config name is the
 // user database), `bgsync teardown` is refused while bgsync run reads the
 // binlogs, then, once run has stopped, drops every table setup and run
-// created there and nothing else: the user table and its rows stay. A
-// second teardown has nothing left to do; setup and run work again.
+// created there and nothing else: the user table and its rows stay; the
+// table is under column-merge, so that is the tombstone trigger and both
+// column-write triggers too (setup --dry-run prints them). A second
+// teardown has nothing left to do; setup and run work again.
 func TestTeardownEngines(t *testing.T) {
-	e := newPairEnv(t, "tdn_my_my", pairMy, stormDDL, itConfig{Directions: "both"}, "storm")
+	e := newPairEnv(t, "tdn_my_my", pairMy, stormDDL, itConfig{Directions: "both", Policy: "column-merge"}, "storm")
 	ctx := context.Background()
+	r := runBgsync(t, time.Minute, "setup", "--config", e.cfgPath, "--dry-run")
+	for _, want := range []string{" AFTER DELETE ON ", " AFTER INSERT ON ", " AFTER UPDATE ON "} {
+		if r.Code != 0 || strings.Count(r.Stdout, want) != 2 {
+			t.Fatalf("setup --dry-run: want %q once per side:\n%s", want, r)
+		}
+	}
 	e.setup()
-	own := []string{"apply_marker", "capture_start", "checkpoints", "conflicts", "dead_letters", "heartbeats", "tombstones", "verify_runs"}
+	own := []string{"apply_marker", "capture_start", "checkpoints", "column_writes", "conflicts", "dead_letters", "heartbeats", "tombstones", "verify_runs"}
 	for _, s := range []*sideDB{e.blue, e.green} {
 		if got := myTables(t, s, e.cfg.Name); !slices.Equal(got, sortedWith(own, "storm")) {
 			t.Fatalf("%s after setup holds %v, want bgsync's tables and storm", s.side, got)
 		}
-		if n := myTriggers(t, s); n != 1 {
-			t.Fatalf("%s after setup has %d triggers on %s, want the tombstone trigger", s.side, n, s.schema)
+		if n := myTriggers(t, s); n != 3 {
+			t.Fatalf("%s after setup has %d triggers on %s, want the tombstone and both column-write triggers", s.side, n, s.schema)
 		}
 	}
 
@@ -46,7 +54,7 @@ func TestTeardownEngines(t *testing.T) {
 	write(e.green, 101, 201)
 	waitStormEqual(t, e, 200)
 
-	r := runBgsync(t, time.Minute, "teardown", "--config", e.cfgPath)
+	r = runBgsync(t, time.Minute, "teardown", "--config", e.cfgPath)
 	// The test password is "bgsync": messages print it as xxxxx.
 	if r.Code != 2 || !strings.Contains(strings.ReplaceAll(r.Stderr, "xxxxx", "bgsync"), "stop bgsync run first") {
 		t.Fatalf("teardown while bgsync run reads the binlogs: want exit 2 saying to stop it first, got:\n%s", r)

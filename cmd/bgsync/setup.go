@@ -34,13 +34,16 @@ timestamp_column), and reports every problem with how to fix it. Then it
 creates the publication and the logical replication slot on each source,
 the heartbeat table (in bgsync's schema, published with the tables; bgsync
 run updates it every lag.heartbeat_interval to measure lag end to end),
-bgsync's own schema (checkpoints, conflict log, tombstones, dead letters) on
-each target, and
+bgsync's own schema (checkpoints, conflict log, tombstones, column writes,
+dead letters) on each target, and
 a trigger on each target table that records the application's deletes as
-tombstones, so a delete and a write that race are ordered by time (on
-MariaDB/MySQL, between two sides that both write; creating it there needs
-TRIGGER on the tables and, with the binary log on, SUPER or
-log_bin_trust_function_creators = 1). It is idempotent.
+tombstones, so a delete and a write that race are ordered by time, and on
+each target table under column-merge a trigger that records when the
+application wrote each column (removed from tables under another policy)
+(on MariaDB/MySQL, between two sides that both write: an AFTER INSERT and
+an AFTER UPDATE trigger; creating them there needs TRIGGER on the tables
+and, with the binary log on, SUPER or log_bin_trust_function_creators = 1).
+It is idempotent.
 
 --replica-identity-full sets REPLICA IDENTITY FULL on the synced tables of each
 source instead of reporting it.

@@ -9,15 +9,19 @@ import (
 	"strings"
 
 	applymy "github.com/bgsync/bgsync/apply/mysql"
+	"github.com/bgsync/bgsync/conflict"
 	"github.com/bgsync/bgsync/internal/config"
 )
 
-// Tombstone triggers on MariaDB/MySQL targets (apply/mysql tombstone.go):
-// between two sides that both write, each target table gets an AFTER
-// DELETE trigger recording the application's deletes, so conflict
-// resolution orders a delete against the other side's write of the same
-// row. One-way targets get none (nothing races their deletes but manual
-// writes, and the trigger would cost the privileges below).
+// Conflict triggers on MariaDB/MySQL targets (apply/mysql tombstone.go,
+// columns.go): between two sides that both write, each target table gets
+// an AFTER DELETE trigger recording the application's deletes, so
+// conflict resolution orders a delete against the other side's write of
+// the same row; a table under column-merge also gets AFTER INSERT and
+// AFTER UPDATE triggers recording when the application wrote each column
+// (removed from tables under another policy). One-way targets get none
+// (nothing races their writes but manual ones, and the triggers would
+// cost the privileges below).
 
 // tombstoneSides are the MariaDB/MySQL sides that get tombstone triggers:
 // the targets of a two-way pair.
@@ -68,7 +72,8 @@ FROM (SELECT CONCAT('''', SUBSTRING_INDEX(CURRENT_USER(), '@', 1), '''@''', SUBS
 		if len(missing) > 0 {
 			missing = slices.Compact(slices.Sorted(slices.Values(missing)))
 			errs = append(errs, fmt.Errorf("%s (target): the user lacks TRIGGER on %s: two-way sync puts a trigger on each synced table "+
-				"to record the application's deletes (tombstones): GRANT TRIGGER ON `%s`.* TO the user bgsync connects as",
+				"to record the application's deletes (tombstones), and under column-merge its column writes: "+
+				"GRANT TRIGGER ON `%s`.* TO the user bgsync connects as",
 				side, strings.Join(missing, ", "), strings.Join(missing, "`.*, `")))
 		}
 		var logBin, trust int
@@ -78,7 +83,7 @@ FROM (SELECT CONCAT('''', SUBSTRING_INDEX(CURRENT_USER(), '@', 1), '''@''', SUBS
 		}
 		if logBin == 1 && trust == 0 && len(missingPrivileges(ctx, db, "SUPER")) > 0 {
 			errs = append(errs, fmt.Errorf("%s (target): with the binary log on, the server lets only SUPER create the triggers two-way sync "+
-				"puts on each synced table to record the application's deletes (tombstones): SET GLOBAL log_bin_trust_function_creators = 1 "+
+				"puts on each synced table to record the application's deletes (tombstones), and under column-merge its column writes: SET GLOBAL log_bin_trust_function_creators = 1 "+
 				"(and log_bin_trust_function_creators=1 in my.cnf), or GRANT SUPER ON *.* TO the user bgsync connects as", side))
 		}
 	}
@@ -86,20 +91,27 @@ FROM (SELECT CONCAT('''', SUBSTRING_INDEX(CURRENT_USER(), '@', 1), '''@''', SUBS
 }
 
 // setupTombstonesMy creates (or, dry, prints) the tombstone triggers on
-// the tombstone sides' tables, after bgsync's database (the trigger
-// writes its tombstones table). A table whose key has no key text gets
-// none, and is named.
+// the tombstone sides' tables, and the column-write triggers on those
+// under column-merge (dropping them from the others), after bgsync's
+// database (the triggers write its tombstones and column_writes tables).
+// A table whose key has no key text gets none, and is named.
 func (a *app) setupTombstonesMy(ctx context.Context, out io.Writer, my map[config.Side]*sql.DB, dryRun bool) error {
 	for _, side := range a.tombstoneSides() {
 		db := my[side]
+		rules := a.cfg.ConflictRulesOn(side)
 		var stmts []string
+		merges := 0
 		for _, t := range a.cfg.TablesOn(side) {
-			s, err := applymy.TombstoneSetupSQL(ctx, db, a.cfg.Name, t)
+			merge := rules[t.String()].Policy == conflict.ColumnMerge
+			s, err := applymy.ConflictTriggerSQL(ctx, db, a.cfg.Name, t, merge)
 			if err != nil {
 				fmt.Fprintf(out, "%s: warning: %s\n", side, scrubAll(err.Error()))
 				continue
 			}
 			stmts = append(stmts, s...)
+			if merge {
+				merges++
+			}
 		}
 		if dryRun {
 			if len(stmts) > 0 {
@@ -119,7 +131,11 @@ func (a *app) setupTombstonesMy(ctx context.Context, out io.Writer, my map[confi
 				return fmt.Errorf("%s: %s: %s", side, s, scrubAll(err.Error()))
 			}
 		}
-		fmt.Fprintf(out, "%s: conflict handling ready (tombstone triggers)\n", side)
+		what := "tombstone triggers"
+		if merges > 0 {
+			what += fmt.Sprintf("; column-write triggers on %d column-merge table(s)", merges)
+		}
+		fmt.Fprintf(out, "%s: conflict handling ready (%s)\n", side, what)
 	}
 	return nil
 }

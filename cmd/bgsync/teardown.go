@@ -21,11 +21,11 @@ func newTeardownCmd(g *globalFlags) *cobra.Command {
 		Long: `teardown drops, on both sides, what setup and run created there. On
 PostgreSQL: the replication slot, the publication, the replication origins and
 bgsync's own schema (checkpoints, conflicts, tombstones; the triggers on synced
-tables go with it). On MariaDB/MySQL: the tombstone triggers setup put on
-synced tables, bgsync's tables in the database named like the config
-(capture_start, heartbeats, checkpoints, conflicts, tombstones, dead_letters,
-verify_runs, apply_marker), and that database itself only when nothing else
-is left in it. It never touches user tables or their rows.
+tables go with it). On MariaDB/MySQL: the tombstone and column-write
+triggers setup put on synced tables, bgsync's tables in the database named
+like the config (capture_start, heartbeats, checkpoints, conflicts,
+tombstones, column_writes, dead_letters, verify_runs, apply_marker), and
+that database itself only when nothing else is left in it. It never touches user tables or their rows.
 
 On PostgreSQL, when bgsync's schema also holds tables bgsync did not create
 (the config's name is a user schema too), only bgsync's tables and functions

@@ -20,9 +20,10 @@ import (
 var captureTables = []string{"capture_start", "heartbeats"}
 
 // teardownMy removes what setup and run created on a MariaDB/MySQL side:
-// the tombstone triggers on synced tables and bgsync's tables in the
-// database named like the config (both by applymy.DropSchema), and the
-// database when nothing of the application's is in it.
+// the tombstone and column-write triggers on synced tables and bgsync's
+// tables in the database named like the config (both by
+// applymy.DropSchema), and the database when nothing of the application's
+// is in it.
 func (a *app) teardownMy(ctx context.Context, side config.Side) (string, error) {
 	db, err := a.openMy(ctx, side)
 	if err != nil {
