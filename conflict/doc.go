@@ -40,8 +40,10 @@
 //     it is and reports the conflict unresolved.
 //   - column-merge decides two writes of one row column by column (merge.go):
 //     a column the incoming change modified is written unless the target's
-//     application wrote that column later (Input.ColumnTimes, recorded on
-//     the target per row and column); every other column of the target
+//     application changed that column since the source saw it (the target
+//     no longer holds the incoming before value) and wrote it later
+//     (Input.ColumnTimes, recorded on the target per row and column);
+//     every other column of the target
 //     stays, and the resolution is "merged" when both sides keep something.
 //     Deletes and missing rows are decided as under last-writer-wins.
 //   - Deletes: the target's own deletes leave tombstones (their commit

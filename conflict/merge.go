@@ -9,8 +9,13 @@ import (
 // merge decides insert_exists and update_differs under column-merge. The
 // incoming change modified some columns (an update: those whose before and
 // after values differ; an insert: all of them). Each is written unless the
-// target's own last write of that column is later (a tie goes to blue, as
-// for rows); the target keeps every other column. The target row's origin
+// target changed that column since the source saw it (it no longer holds
+// the incoming before value) and its own last write of the column is
+// later (a tie goes to blue, as for rows); the target keeps every other
+// column. Deciding "seen" by value first keeps clocks of different
+// precision (a MariaDB source's whole seconds against a PostgreSQL
+// target's microseconds) from undoing a write that came after the
+// target's. The target row's origin
 // does not matter: a column this stream wrote carries no time and loses to
 // the stream's later change, while a column the target wrote keeps its own.
 //
@@ -32,7 +37,11 @@ func merge(d Decision, in *Input) Decision {
 		if i < len(in.ColumnTimes) {
 			target = in.ColumnTimes[i]
 		}
-		incoming := target.IsZero()
+		// The target still holds the value the source changed: it has not
+		// written the column since (A→B→A aside), whatever the clocks say.
+		seen := in.Op == change.OpUpdate && i < len(in.Before) && i < len(in.Current) &&
+			known(in.Before[i]) && known(in.Current[i]) && in.same(i, in.Before[i], in.Current[i])
+		incoming := target.IsZero() || seen
 		if !incoming {
 			incoming, _ = decide(in.CommitTime.Compare(target), "", in.From)
 		}
