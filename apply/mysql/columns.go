@@ -148,17 +148,7 @@ func ConflictTriggerSQL(ctx context.Context, q Querier, schema string, t change.
 // fetchColumnTimes reads the column write times of keys (the group's keys
 // of one table, under column-merge) into the table's row states.
 func (a *Applier) fetchColumnTimes(ctx context.Context, tx *sql.Tx, st *tableState, keys [][]change.Value) error {
-	byHash := make(map[string]string, len(keys))
-	args := []any{st.tt.Name.String()}
-	for _, vals := range keys {
-		text, ok := TombstoneKey(st.tt, vals)
-		if !ok {
-			continue
-		}
-		h := tombstoneHash(text)
-		byHash[string(h)] = canonicalKey(vals)
-		args = append(args, h)
-	}
+	byHash, args := keyHashArgs(st, keys)
 	if len(args) == 1 {
 		return nil
 	}

@@ -290,9 +290,10 @@ func tombstoneHash(text string) []byte {
 	return sum[:]
 }
 
-// fetchTombstones reads the delete times of the tombstones of keys (the
-// group's keys of one table) into the table's row states.
-func (a *Applier) fetchTombstones(ctx context.Context, tx *sql.Tx, st *tableState, keys [][]change.Value) error {
+// keyHashArgs returns, for the keys of st's table that have a key text,
+// their canonical keys by key hash, and the arguments of a lookup by
+// (table_name, key_hash): the table's name, then each hash.
+func keyHashArgs(st *tableState, keys [][]change.Value) (map[string]string, []any) {
 	byHash := make(map[string]string, len(keys))
 	args := []any{st.tt.Name.String()}
 	for _, vals := range keys {
@@ -304,6 +305,13 @@ func (a *Applier) fetchTombstones(ctx context.Context, tx *sql.Tx, st *tableStat
 		byHash[string(h)] = canonicalKey(vals)
 		args = append(args, h)
 	}
+	return byHash, args
+}
+
+// fetchTombstones reads the delete times of the tombstones of keys (the
+// group's keys of one table) into the table's row states.
+func (a *Applier) fetchTombstones(ctx context.Context, tx *sql.Tx, st *tableState, keys [][]change.Value) error {
+	byHash, args := keyHashArgs(st, keys)
 	if len(args) == 1 {
 		return nil
 	}
