@@ -28,27 +28,31 @@ func (r Rule) stamped(in *Input) *Input {
 	if r.Policy != LastWriterWins || r.TimestampColumn == "" {
 		return in
 	}
+	deleteMeetsRow := in.Op == change.OpDelete && in.Current != nil
+	// A write meeting no row matters only against a known delete: without
+	// one it is no conflict, or wins whatever its time.
+	writeMeetsDelete := in.Op != change.OpDelete && in.Current == nil && !in.Deleted.IsZero()
+	if !deleteMeetsRow && !writeMeetsDelete {
+		return in
+	}
 	i := columnIndex(in.Columns, r.TimestampColumn)
 	if i < 0 {
 		return in
 	}
+	row := in.After
+	if deleteMeetsRow {
+		row = in.Current
+	}
+	t, ok := stampOf(row, i, r.Zone)
+	if !ok {
+		return in
+	}
 	out := *in
 	out.orderedBy = "time (the write's " + r.TimestampColumn + " against the delete)"
-	switch {
-	case in.Op == change.OpDelete && in.Current != nil:
-		t, ok := stampOf(in.Current, i, r.Zone)
-		if !ok {
-			return in
-		}
+	if deleteMeetsRow {
 		out.CurrentTime = t
-	case in.Op != change.OpDelete && in.Current == nil:
-		t, ok := stampOf(in.After, i, r.Zone)
-		if !ok {
-			return in
-		}
+	} else {
 		out.CommitTime = t
-	default:
-		return in
 	}
 	return &out
 }

@@ -145,10 +145,10 @@ func ConflictTriggerSQL(ctx context.Context, q Querier, schema string, t change.
 	return append(tomb, cols...), nil
 }
 
-// fetchColumnTimes reads the column write times of keys (the group's keys
-// of one table, under column-merge) into the table's row states.
-func (a *Applier) fetchColumnTimes(ctx context.Context, tx *sql.Tx, st *tableState, keys [][]change.Value) error {
-	byHash, args := keyHashArgs(st, keys)
+// fetchColumnTimes reads the column write times of the keys keyHashArgs
+// gave byHash and args for (the group's keys of one table, under
+// column-merge) into the table's row states.
+func (a *Applier) fetchColumnTimes(ctx context.Context, tx *sql.Tx, st *tableState, byHash map[string]string, args []any) error {
 	if len(args) == 1 {
 		return nil
 	}

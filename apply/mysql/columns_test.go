@@ -94,11 +94,7 @@ func TestColumnWrites(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range stmts {
-		if _, err := e.db.Exec(s); err != nil {
-			t.Fatalf("%s: %v", s, err)
-		}
-	}
+	e.execAll(t, stmts)
 	if n := e.count("SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE EVENT_OBJECT_SCHEMA = ?", e.dbName); n != 3 {
 		t.Fatalf("%d triggers, want tombstone, insert and update", n)
 	}
@@ -186,28 +182,15 @@ func TestColumnWrites(t *testing.T) {
 	if stmts, err = mysql.ConflictTriggerSQL(ctx, e.db, e.schema, tbl, false); err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range stmts {
-		if _, err := e.db.Exec(s); err != nil {
-			t.Fatalf("%s: %v", s, err)
-		}
-	}
+	e.execAll(t, stmts)
 	if n := e.count("SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE EVENT_OBJECT_SCHEMA = ?", e.dbName); n != 1 {
 		t.Fatalf("%d triggers without column-merge, want the tombstone trigger", n)
 	}
 	if stmts, err = mysql.ConflictTriggerSQL(ctx, e.db, e.schema, tbl, true); err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range stmts {
-		if _, err := e.db.Exec(s); err != nil {
-			t.Fatalf("%s: %v", s, err)
-		}
-	}
-	if _, err := mysql.DropSchema(ctx, e.db, e.schema); err != nil {
-		t.Fatal(err)
-	}
-	if n := e.count("SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE EVENT_OBJECT_SCHEMA = ?", e.dbName); n != 0 {
-		t.Fatalf("%d triggers left after DropSchema", n)
-	}
+	e.execAll(t, stmts)
+	e.dropSchemaLeavesNoTrigger(t)
 	if _, err := e.db.Exec("UPDATE cm SET b = b + 1"); err != nil {
 		t.Fatalf("update after teardown: %v", err)
 	}

@@ -167,11 +167,12 @@ func (a *Applier) fetch(ctx context.Context, tx *sql.Tx, st *tableState) error {
 		if err := a.fetchKeys(ctx, tx, st, keys[:n]); err != nil {
 			return err
 		}
-		if err := a.fetchTombstones(ctx, tx, st, keys[:n]); err != nil {
+		byHash, args := keyHashArgs(st, keys[:n])
+		if err := a.fetchTombstones(ctx, tx, st, byHash, args); err != nil {
 			return err
 		}
 		if st.rule.Policy == conflict.ColumnMerge {
-			if err := a.fetchColumnTimes(ctx, tx, st, keys[:n]); err != nil {
+			if err := a.fetchColumnTimes(ctx, tx, st, byHash, args); err != nil {
 				return err
 			}
 		}

@@ -77,6 +77,28 @@ func (e *env) apply(a *mysql.Applier, txns ...*change.Txn) mysql.Result {
 }
 
 // count runs a COUNT(*) (or any one-integer) query.
+// execAll runs stmts on the test database, in order.
+func (e *env) execAll(t *testing.T, stmts []string) {
+	t.Helper()
+	for _, s := range stmts {
+		if _, err := e.db.Exec(s); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+}
+
+// dropSchemaLeavesNoTrigger runs DropSchema and checks that no trigger of
+// bgsync's is left on the test database's tables.
+func (e *env) dropSchemaLeavesNoTrigger(t *testing.T) {
+	t.Helper()
+	if _, err := mysql.DropSchema(context.Background(), e.db, e.schema); err != nil {
+		t.Fatal(err)
+	}
+	if n := e.count("SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE EVENT_OBJECT_SCHEMA = ?", e.dbName); n != 0 {
+		t.Fatalf("%d triggers left after DropSchema", n)
+	}
+}
+
 func (e *env) count(q string, args ...any) int64 {
 	e.t.Helper()
 	var n int64

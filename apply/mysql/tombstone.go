@@ -308,10 +308,10 @@ func keyHashArgs(st *tableState, keys [][]change.Value) (map[string]string, []an
 	return byHash, args
 }
 
-// fetchTombstones reads the delete times of the tombstones of keys (the
-// group's keys of one table) into the table's row states.
-func (a *Applier) fetchTombstones(ctx context.Context, tx *sql.Tx, st *tableState, keys [][]change.Value) error {
-	byHash, args := keyHashArgs(st, keys)
+// fetchTombstones reads the delete times of the tombstones of the keys
+// keyHashArgs gave byHash and args for (the group's keys of one table)
+// into the table's row states.
+func (a *Applier) fetchTombstones(ctx context.Context, tx *sql.Tx, st *tableState, byHash map[string]string, args []any) error {
 	if len(args) == 1 {
 		return nil
 	}

@@ -27,11 +27,7 @@ func TestTombstoneTriggerMySQLForm(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range stmts {
-		if _, err := e.db.Exec(s); err != nil {
-			t.Fatalf("%s: %v", s, err)
-		}
-	}
+	e.execAll(t, stmts)
 	if _, err := e.db.Exec("DELETE FROM m WHERE id = 1"); err != nil {
 		t.Fatal(err)
 	}

@@ -61,7 +61,6 @@ func TestTombstoneKey(t *testing.T) {
 // the row's column; each conflict is logged. Teardown drops the trigger.
 func TestTombstones(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
 	e := newEnv(t, "CREATE TABLE stamped (id INT PRIMARY KEY, name VARCHAR(20), at DATETIME(6))",
 		"INSERT INTO stamped VALUES (1, 'app', '2025-01-01'), (2, 'app', '2025-01-01'), (3, 'app', '2025-01-01'), (4, 'app', '2025-01-01')")
 	tbl := e.table("stamped")
@@ -156,12 +155,7 @@ func TestTombstones(t *testing.T) {
 		t.Fatalf("the applier's deletes left tombstones: %v", got)
 	}
 
-	if _, err := mysql.DropSchema(ctx, e.db, e.schema); err != nil {
-		t.Fatal(err)
-	}
-	if n := e.count("SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE EVENT_OBJECT_SCHEMA = ?", e.dbName); n != 0 {
-		t.Fatalf("%d triggers left after DropSchema", n)
-	}
+	e.dropSchemaLeavesNoTrigger(t)
 	if _, err := e.db.Exec("DELETE FROM stamped"); err != nil {
 		t.Fatalf("delete after teardown: %v", err)
 	}
@@ -203,9 +197,5 @@ func installTombstoneTrigger(t *testing.T, e *env, tbl change.Table) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range stmts {
-		if _, err := e.db.Exec(s); err != nil {
-			t.Fatalf("%s: %v", s, err)
-		}
-	}
+	e.execAll(t, stmts)
 }
